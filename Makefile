@@ -1,0 +1,38 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo   set everything up, build the synthetic district, serve the dashboards
+#   make test   set everything up and run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/demo.sqlite
+PORT   ?= 8866
+
+.PHONY: demo test setup system-deps lint benchmark clean
+
+demo: setup
+	@test -f $(DB) || $(BIN)/psychanalytics demo --db $(DB)
+	$(BIN)/psychanalytics serve --db $(DB) --port $(PORT)
+
+test: system-deps setup
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+system-deps:
+	@bash .ci/system-deps
+
+lint: setup
+	$(BIN)/ruff check psychanalytics tests notebooks dashboards benchmarks
+	$(BIN)/ruff format --check psychanalytics tests
+
+benchmark: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm

@@ -1,0 +1,56 @@
+"""Settings read from the environment, with documented defaults.
+
+=============================  =====================================  ==========================
+variable                       meaning                                default
+=============================  =====================================  ==========================
+``PSYCHANALYTICS_DB``          database path or SQLAlchemy URL        ``data/demo.sqlite``
+``PSYCHANALYTICS_KEY_FILE``    HMAC key for pseudonyms (outside the   ``~/.config/psychanalytics/
+                               repository and the database)           pseudonym.key``
+``PSYCHANALYTICS_MIN_CELL``    smallest group a leader view shows     ``10``
+=============================  =====================================  ==========================
+
+Examples
+--------
+>>> from psychanalytics.config import Settings
+>>> Settings.from_env({"PSYCHANALYTICS_MIN_CELL": "5"}).min_cell
+5
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DB = Path("data") / "demo.sqlite"
+DEFAULT_KEY_FILE = Path.home() / ".config" / "psychanalytics" / "pseudonym.key"
+DEFAULT_MIN_CELL = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings (immutable once read)."""
+
+    db: str
+    key_file: Path
+    min_cell: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        min_cell_text = env.get("PSYCHANALYTICS_MIN_CELL", str(DEFAULT_MIN_CELL))
+        try:
+            min_cell = int(min_cell_text)
+        except ValueError:
+            raise ValueError(
+                f"PSYCHANALYTICS_MIN_CELL must be a whole number, got {min_cell_text!r}"
+            ) from None
+        if min_cell < 1:
+            raise ValueError(f"PSYCHANALYTICS_MIN_CELL must be >= 1, got {min_cell}")
+        return cls(
+            db=env.get("PSYCHANALYTICS_DB", str(DEFAULT_DB)),
+            key_file=Path(env.get("PSYCHANALYTICS_KEY_FILE", str(DEFAULT_KEY_FILE))),
+            min_cell=min_cell,
+        )

@@ -1,0 +1,75 @@
+"""Keyed pseudonyms for students: ``pid = HMAC-SHA256(key, normalised 学籍号)``.
+
+Unkeyed hashing of an 18-digit national number is brute-forceable offline
+(ENISA; privacy_security.md §3), so the pseudonym is a MAC whose key lives in
+a file outside the repository and the database. One key per project makes
+extracts of different projects unlinkable. The pid keeps 128 bits (32 hex
+characters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+KEY_BYTES = 32
+PID_HEX_CHARS = 32
+
+
+def normalise_student_number(number: str) -> str:
+    """Canonical form of a 学籍号: NFKC (full-width → ASCII), no spaces, upper case.
+
+    Leading zeros are kept: ``00123`` and ``123`` are different students.
+
+    >>> normalise_student_number(" ｇ３２０４０２２０１２０１０１００１２ ")
+    'G320402201201010012'
+    >>> normalise_student_number("00123")
+    '00123'
+    """
+    text = unicodedata.normalize("NFKC", number)
+    text = "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+    if not text:
+        raise ValueError("empty student number")
+    return text.upper()
+
+
+def pseudonymise(numbers: Iterable[str], key: bytes) -> list[str]:
+    """Pseudonyms of student numbers under ``key`` (same number + key → same pid).
+
+    >>> a, b = pseudonymise(["G1", "G1"], b"k" * 32)
+    >>> a == b, len(a)
+    (True, 32)
+    >>> pseudonymise(["G1"], b"k" * 32) == pseudonymise(["G1"], b"j" * 32)
+    False
+    """
+    if len(key) < 16:
+        raise ValueError("pseudonym key must have at least 16 bytes")
+    return [
+        hmac.new(key, normalise_student_number(n).encode("utf-8"), hashlib.sha256).hexdigest()[:PID_HEX_CHARS]
+        for n in numbers
+    ]
+
+
+def load_or_create_key(path: str | Path) -> bytes:
+    """Read the pseudonym key at ``path``; create it (mode 0600) on first use.
+
+    The key must stay outside the repository and the database: losing it
+    means new imports no longer link to earlier ones.
+    """
+    path = Path(path).expanduser()
+    if path.exists():
+        key = path.read_bytes()
+        if len(key) < 16:
+            raise ValueError(f"pseudonym key file {path} holds {len(key)} bytes; at least 16 are needed")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key

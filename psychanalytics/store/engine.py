@@ -1,0 +1,69 @@
+"""Engines, schema creation and table counts for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from psychanalytics.config import Settings
+from psychanalytics.store.schema import metadata
+
+def resolve_url(db: str | Path | None = None) -> str:
+    """Turn a path or SQLAlchemy URL into a URL.
+
+    ``None`` means ``PSYCHANALYTICS_DB`` (default ``data/demo.sqlite``). A value
+    containing ``://`` is taken as a URL; anything else is a SQLite file path.
+
+    >>> resolve_url("sqlite://")
+    'sqlite://'
+    >>> resolve_url("/tmp/x.sqlite")
+    'sqlite:////tmp/x.sqlite'
+    """
+    db = Settings.from_env().db if db is None else str(db)
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def connect(db: str | Path | None = None, **engine_kw) -> sa.Engine:
+    """Create an engine for a path or URL (see :func:`resolve_url`).
+
+    SQLite connections get ``foreign_keys=ON``, a 30 s busy timeout, WAL and
+    ``synchronous=FULL`` (the system of record must survive a power loss).
+    A PostgreSQL URL written ``postgresql://`` uses the psycopg 3 driver.
+    """
+    url = sa.make_url(resolve_url(db))
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(url, **engine_kw)
+    if url.get_backend_name() == "sqlite":
+        if url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_all(engine: sa.Engine) -> None:
+    """Create every table of the data model that does not exist yet."""
+    metadata.create_all(engine)
+
+
+def table_counts(engine: sa.Engine) -> dict[str, int]:
+    """Row count of every table in the data model."""
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for name, table in metadata.tables.items()
+        }
+
+

@@ -1,0 +1,50 @@
+"""Packing item responses into ``response.items`` bytes and back.
+
+One respondent's answers to one instrument are stored as signed 8-bit codes,
+item 1 first, with :data:`MISSING_CODE` for a missing answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+MISSING_CODE = -1
+"""Byte code for a missing item answer inside ``response.items``."""
+
+
+def pack_items(values) -> bytes:
+    """Pack one respondent's item codes (NaN = missing) into the ``response.items`` bytes.
+
+    Codes must be whole numbers in 0..127; validation with row and column
+    names happens earlier, in scoring and import.
+    """
+    return pack_matrix(np.asarray(values, dtype=float)[None, :])[0]
+
+
+def pack_matrix(matrix) -> list[bytes]:
+    """Pack a respondents × items matrix (float with NaN, or int8 with -1) row by row."""
+    matrix = np.asarray(matrix)
+    if matrix.dtype.kind == "f":
+        codes = np.where(np.isnan(matrix), MISSING_CODE, matrix).astype(np.int8)
+    else:
+        codes = matrix.astype(np.int8, copy=False)
+    codes = np.ascontiguousarray(codes)
+    width = codes.shape[1]
+    flat = codes.tobytes()
+    return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+def unpack_items(blobs: Iterable[bytes], n_items: int, *, missing=np.nan) -> np.ndarray:
+    """Unpack ``response.items`` bytes into a float matrix (``missing`` where -1).
+
+    Every blob must hold exactly ``n_items`` codes.
+    """
+    joined = b"".join(blobs)
+    if len(joined) % n_items:
+        raise ValueError(f"item blobs do not all hold {n_items} items")
+    codes = np.frombuffer(joined, dtype=np.int8).reshape(-1, n_items)
+    out = codes.astype(float)
+    out[codes == MISSING_CODE] = missing
+    return out

@@ -1,0 +1,189 @@
+"""Writing to the store: dialect-aware upserts and the screening writers.
+
+Upserts are ``INSERT … ON CONFLICT (primary key) DO UPDATE`` on both SQLite and
+PostgreSQL — never ``INSERT OR REPLACE``, which deletes the old row and resets
+the columns a writer did not supply (privacy_security.md §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from psychanalytics.store import schema
+from psychanalytics.store.packing import pack_matrix
+
+_CHUNK_ROWS = 50_000
+
+
+def _chunks(rows: Sequence[Mapping], size: int) -> Iterable[Sequence[Mapping]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping] | pd.DataFrame) -> int:
+    """Insert ``rows`` into ``table``, updating rows whose primary key exists.
+
+    Only the columns present in ``rows`` are written; other columns of an
+    existing row keep their values. Returns the number of rows given.
+
+    Examples
+    --------
+    >>> import sqlalchemy as sa
+    >>> from psychanalytics import store
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> row = dict(school_id="S01", name="示例实验小学", stage="primary", location="urban")
+    >>> with engine.begin() as conn:
+    ...     _ = upsert(conn, schema.school, [row])
+    ...     _ = upsert(conn, schema.school, [{**row, "name": "示例实验小学（新址）"}])
+    ...     conn.execute(sa.select(schema.school.c.name)).scalar_one()
+    '示例实验小学（新址）'
+    """
+    if isinstance(rows, pd.DataFrame):
+        rows = _records(rows)
+    if not len(rows):
+        return 0
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        insert = sqlite.insert
+    elif dialect == "postgresql":
+        insert = postgresql.insert
+    else:
+        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
+    keys = [c.name for c in table.primary_key.columns]
+    columns = list(rows[0])
+    stmt = insert(table)
+    updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+    if updates:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    for chunk in _chunks(rows, _CHUNK_ROWS):
+        conn.execute(stmt, list(chunk))
+    return len(rows)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as dicts with Python scalars and ``None`` for missing values."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    return clean.to_dict("records")
+
+
+def write_responses(
+    conn: sa.Connection,
+    items: np.ndarray,
+    *,
+    pids: Sequence[str],
+    wave_id: str,
+    instrument: str,
+    instrument_version: str,
+    seconds: Sequence[float | None] | None = None,
+    batch_id: int | None = None,
+) -> int:
+    """Store an item matrix (respondents × items; NaN or -1 = missing) as ``response`` rows."""
+    blobs = pack_matrix(items)
+    if len(blobs) != len(pids):
+        raise ValueError(f"{len(pids)} pids for {len(blobs)} rows of items")
+    seconds = [None] * len(pids) if seconds is None else list(seconds)
+    rows = [
+        {
+            "wave_id": wave_id,
+            "pid": pid,
+            "instrument": instrument,
+            "instrument_version": instrument_version,
+            "items": blob,
+            "seconds": None if s is None or pd.isna(s) else int(s),
+            "batch_id": batch_id,
+        }
+        for pid, blob, s in zip(pids, blobs, seconds, strict=True)
+    ]
+    return upsert(conn, schema.response, rows)
+
+
+def scores_to_rows(
+    scored: pd.DataFrame, *, pids: Sequence[str], wave_id: str, instrument: str, batch_id: int | None = None
+) -> dict[str, list[dict]]:
+    """Split the wide frame of :func:`psychanalytics.scoring.score` into store rows.
+
+    Returns ``{"score": […], "validity": […], "score_flag": […]}``. Scale columns
+    are those with a ``<scale>_band`` partner or, for scales without bands, any
+    numeric column that is not ``valid``, ``lie``, a ``flag_*`` or
+    ``spec_version``.
+    """
+    if len(scored) != len(pids):
+        raise ValueError(f"{len(pids)} pids for {len(scored)} scored rows")
+    version = scored["spec_version"].astype(str).to_numpy()
+    reserved = {"valid", "lie", "spec_version"}
+    flags = [c for c in scored.columns if c.startswith("flag_")]
+    bands = {c.removesuffix("_band") for c in scored.columns if c.endswith("_band")}
+    scales = [
+        c
+        for c in scored.columns
+        if c not in reserved and c not in flags and not c.endswith("_band")
+        and (c in bands or pd.api.types.is_numeric_dtype(scored[c]))
+    ]
+    pid_array = np.asarray(pids, dtype=object)
+    base = {"wave_id": wave_id, "instrument": instrument, "batch_id": batch_id}
+    out: dict[str, list[dict]] = {"score": [], "validity": [], "score_flag": []}
+    for scale in scales:
+        raw = scored[scale].to_numpy(dtype=float)
+        if f"{scale}_band" in scored:
+            band_col = scored[f"{scale}_band"]
+            band = band_col.astype(object).where(band_col.notna(), None).to_numpy()
+            rank = band_col.cat.codes.to_numpy() if isinstance(band_col.dtype, pd.CategoricalDtype) else None
+        else:
+            band, rank = [None] * len(scored), None
+        for i, pid in enumerate(pid_array):
+            out["score"].append(
+                {
+                    **base,
+                    "pid": pid,
+                    "scale": scale,
+                    "raw": None if np.isnan(raw[i]) else float(raw[i]),
+                    "band": band[i],
+                    "band_rank": None if rank is None or rank[i] < 0 else int(rank[i]),
+                    "spec_version": version[i],
+                }
+            )
+    valid = scored["valid"].to_numpy(dtype=bool) if "valid" in scored else np.ones(len(scored), bool)
+    lie = scored["lie"].to_numpy(dtype=float) if "lie" in scored else None
+    for i, pid in enumerate(pid_array):
+        out["validity"].append(
+            {
+                **base,
+                "pid": pid,
+                "valid": bool(valid[i]),
+                "lie_score": None if lie is None or np.isnan(lie[i]) else float(lie[i]),
+            }
+        )
+    for flag in flags:
+        values = scored[flag]
+        for pid, value in zip(pid_array, values, strict=True):
+            if pd.notna(value):
+                out["score_flag"].append({**base, "pid": pid, "flag": flag.removeprefix("flag_"),
+                                          "value": bool(value)})
+    return out
+
+
+def write_scores(
+    conn: sa.Connection,
+    scored: pd.DataFrame,
+    *,
+    pids: Sequence[str],
+    wave_id: str,
+    instrument: str,
+    batch_id: int | None = None,
+) -> int:
+    """Store the output of :func:`psychanalytics.scoring.score` (score, validity, flags).
+
+    Returns the number of ``score`` rows written.
+    """
+    rows = scores_to_rows(scored, pids=pids, wave_id=wave_id, instrument=instrument, batch_id=batch_id)
+    upsert(conn, schema.validity, rows["validity"])
+    upsert(conn, schema.score_flag, rows["score_flag"])
+    return upsert(conn, schema.score, rows["score"])

@@ -1,0 +1,69 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL server, the demo district.
+
+PostgreSQL tests use the server named by ``PSYCHANALYTICS_TEST_PG`` (a SQLAlchemy
+URL; ``.ci/run`` starts Debian's server and sets it). Without it they are
+skipped with that reason, and only they.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from psychanalytics import store
+
+PG_URL = os.environ.get("PSYCHANALYTICS_TEST_PG")
+DEMO_STUDENTS = 3_000
+DEMO_SEED = 7
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> sa.Engine:
+    """A fresh SQLite file with the whole schema."""
+    engine = store.connect(tmp_path / "test.sqlite")
+    store.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _fresh_pg_engine() -> sa.Engine:
+    engine = store.connect(PG_URL)
+    store.metadata.drop_all(engine)
+    store.create_all(engine)
+    return engine
+
+
+@pytest.fixture
+def pg_engine() -> sa.Engine:
+    """The test PostgreSQL database, emptied and with the whole schema."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured: set PSYCHANALYTICS_TEST_PG (.ci/run does)")
+    engine = _fresh_pg_engine()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path: Path) -> sa.Engine:
+    """The schema on each supported database in turn: SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_engine")
+    return request.getfixturevalue("pg_engine")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small synthetic district (3,000 students) in a SQLite file, built once per run.
+
+    Tests must not write to it; copy it first (:func:`shutil.copy`) if they need to.
+    """
+    from psychanalytics import synth
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    engine = store.connect(path)
+    synth.build_demo(engine, seed=DEMO_SEED, students=DEMO_STUDENTS)
+    engine.dispose()
+    return path
