@@ -1,0 +1,117 @@
+"""Loaders: one wave x instrument as an item matrix or a score table, with grade and gender."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from psychanalytics.store import unpack_items
+from psychanalytics.store.schema import enrolment, response, score, screening_wave, student, validity
+
+
+def _demographics(wave_id: str):
+    """Columns and join conditions for gender (student) and grade (enrolment in the wave's school year)."""
+    return (
+        [student.c.gender, enrolment.c.grade],
+        lambda frm, pid: (
+            frm.outerjoin(student, student.c.pid == pid)
+            .outerjoin(screening_wave, screening_wave.c.wave_id == wave_id)
+            .outerjoin(
+                enrolment,
+                sa.and_(enrolment.c.pid == pid, enrolment.c.school_year == screening_wave.c.school_year),
+            )
+        ),
+    )
+
+
+def load_items(engine: sa.Engine, *, wave_id: str, instrument: str) -> pd.DataFrame:
+    """Item responses of one wave and instrument, one row per student, with grade and gender.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        A psychanalytics store (SQLite or PostgreSQL).
+    wave_id, instrument : str
+        Which responses to read (``response.wave_id``, ``response.instrument``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``pid``; columns ``q1 … qK`` (float, NaN = missing, unpacked with
+        :func:`psychanalytics.store.unpack_items`), ``gender`` and ``grade`` (the
+        enrolment of the wave's school year; missing if not enrolled).
+
+    Examples
+    --------
+    >>> from psychanalytics import store
+    >>> from psychanalytics.psychometrics import load_items
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> load_items(engine, wave_id="2024-autumn", instrument="phq9").shape
+    (0, 2)
+    """
+    columns, join = _demographics(wave_id)
+    stmt = (
+        sa.select(response.c.pid, response.c["items"], *columns)
+        .select_from(join(response, response.c.pid))
+        .where(response.c.wave_id == wave_id, response.c.instrument == instrument)
+        .order_by(response.c.pid)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).fetchall()
+    pids = [r.pid for r in rows]
+    blobs = [bytes(r.items) for r in rows]
+    lengths = {len(b) for b in blobs}
+    if len(lengths) > 1:
+        first = min(lengths)
+        odd = next(pid for pid, b in zip(pids, blobs, strict=True) if len(b) != first)
+        raise ValueError(
+            f"response of pid {odd!r}: item counts differ within {wave_id}/{instrument}: {sorted(lengths)}"
+        )
+    n_items = lengths.pop() if lengths else 0
+    matrix = unpack_items(blobs, n_items) if n_items else np.empty((0, 0))
+    frame = pd.DataFrame(
+        matrix, columns=[f"q{i + 1}" for i in range(n_items)], index=pd.Index(pids, name="pid")
+    )
+    frame["gender"] = [r.gender for r in rows]
+    frame["grade"] = pd.array([r.grade for r in rows], dtype="Int64")
+    return frame
+
+
+def load_scores(engine: sa.Engine, *, wave_id: str, instrument: str, scale: str = "total") -> pd.DataFrame:
+    """Stored raw scores of one scale in one wave, with validity, grade and gender.
+
+    Returns a frame indexed by ``pid`` with ``wave_id``, the score column named
+    ``scale`` (float), ``valid`` (bool; missing if no validity row), ``gender``
+    and ``grade`` — the input :func:`norms` expects.
+
+    Examples
+    --------
+    >>> from psychanalytics import store
+    >>> from psychanalytics.psychometrics import load_scores
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> load_scores(engine, wave_id="2024-autumn", instrument="phq9").columns.tolist()
+    ['wave_id', 'total', 'valid', 'gender', 'grade']
+    """
+    columns, join = _demographics(wave_id)
+    base = score.outerjoin(
+        validity,
+        sa.and_(
+            validity.c.wave_id == score.c.wave_id,
+            validity.c.pid == score.c.pid,
+            validity.c.instrument == score.c.instrument,
+        ),
+    )
+    stmt = (
+        sa.select(score.c.pid, score.c.wave_id, score.c.raw.label(scale), validity.c.valid, *columns)
+        .select_from(join(base, score.c.pid))
+        .where(score.c.wave_id == wave_id, score.c.instrument == instrument, score.c.scale == scale)
+        .order_by(score.c.pid)
+    )
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame = frame.set_index("pid")
+    return frame.astype({scale: float, "valid": "boolean", "grade": "Int64"})

@@ -1,0 +1,47 @@
+"""Execute notebooks/reliability.ipynb top to bottom on the demo district and check what it computed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+papermill = pytest.importorskip("papermill")
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "reliability.ipynb"
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_reliability_notebook_runs_on_demo_db(demo_db, tmp_path):
+    out = tmp_path / "reliability.out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK), str(out), parameters={"db": str(demo_db)}, kernel_name="python3", progress_bar=False
+    )
+    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    errors = [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    (summary_cell,) = [c for c in cells if "summary" in c.get("metadata", {}).get("tags", [])]
+    text = "".join(
+        o["text"] if isinstance(o["text"], str) else "".join(o["text"])
+        for o in summary_cell["outputs"]
+        if o.get("output_type") == "stream"
+    )
+    summary = json.loads(text)
+    phq9 = {key: value for key, value in summary["alpha"].items() if key.startswith("phq9/total/")}
+    assert len(phq9) >= 2
+    assert all(0.7 < value < 0.99 for value in phq9.values())
+    assert summary["norm_rows"] > 0
+    assert summary["invariance_gender_df"] == [54, 62, 70]
+
+
+def test_reliability_pair_is_in_sync_and_stripped():
+    py = NOTEBOOK.with_suffix(".py").read_text(encoding="utf-8")
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in code)
+    for cell in code:
+        source = "".join(cell["source"])
+        assert source.splitlines()[0] in py
