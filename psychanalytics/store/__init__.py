@@ -17,10 +17,11 @@ array([[ 1.,  0., nan]])
 from psychanalytics.store.engine import connect, create_all, resolve_url, table_counts
 from psychanalytics.store.packing import MISSING_CODE, pack_items, pack_matrix, unpack_items
 from psychanalytics.store.schema import metadata
-from psychanalytics.store.writes import scores_to_rows, upsert, write_responses, write_scores
+from psychanalytics.store.writes import bulk_insert, scores_to_rows, upsert, write_responses, write_scores
 
 __all__ = [
     "MISSING_CODE",
+    "bulk_insert",
     "connect",
     "create_all",
     "metadata",

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from psychanalytics.config import Settings
 from psychanalytics.store.schema import metadata
 
+
 def resolve_url(db: str | Path | None = None) -> str:
     """Turn a path or SQLAlchemy URL into a URL.
 
@@ -65,5 +66,3 @@ def table_counts(engine: sa.Engine) -> dict[str, int]:
             name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             for name, table in metadata.tables.items()
         }
-
-

@@ -228,8 +228,14 @@ enrolment = sa.Table(
     _pid(primary_key=True),
     _school_year(primary_key=True),
     _school_id(),
-    _col("grade", sa.SmallInteger, "personal", sa.CheckConstraint("grade BETWEEN 1 AND 12", name="grade"),
-         nullable=False, doc="年级 1-12 (7 = 初一, 10 = 高一)"),
+    _col(
+        "grade",
+        sa.SmallInteger,
+        "personal",
+        sa.CheckConstraint("grade BETWEEN 1 AND 12", name="grade"),
+        nullable=False,
+        doc="年级 1-12 (7 = 初一, 10 = 高一)",
+    ),
     _col("class_no", sa.SmallInteger, "personal", nullable=False, doc="班级 number within the grade"),
     _col("boarder", sa.Boolean, "personal", nullable=True),
     _batch_id(),
@@ -267,8 +273,13 @@ response = sa.Table(
     _pid(primary_key=True),
     _col("instrument", sa.String(16), "public", primary_key=True),
     _col("instrument_version", sa.String(16), "internal", nullable=False),
-    _col("items", sa.LargeBinary, "sensitive", nullable=False,
-         doc="int8 item codes, item 1 first, -1 = missing"),
+    _col(
+        "items",
+        sa.LargeBinary,
+        "sensitive",
+        nullable=False,
+        doc="int8 item codes, item 1 first, -1 = missing",
+    ),
     _col("seconds", sa.Integer, "sensitive", nullable=True, doc="作答用时 in seconds"),
     _batch_id(),
 )
@@ -296,8 +307,14 @@ reported_score = sa.Table(
     _col("instrument", sa.String(16), "public", primary_key=True),
     _col("scale", sa.String(32), "public", primary_key=True),
     _col("value", sa.Float, "sensitive", nullable=False),
-    _col("metric", sa.String(16), "internal", _in("metric", ("raw", "standard", "unknown"), "metric"),
-         nullable=False, doc="what the platform declared: MHT 总分 vs 总分（标准分） are kept apart"),
+    _col(
+        "metric",
+        sa.String(16),
+        "internal",
+        _in("metric", ("raw", "standard", "unknown"), "metric"),
+        nullable=False,
+        doc="what the platform declared: MHT 总分 vs 总分（标准分） are kept apart",
+    ),
     _batch_id(),
 )
 
@@ -309,7 +326,9 @@ validity = sa.Table(
     _col("instrument", sa.String(16), "public", primary_key=True),
     _col("valid", sa.Boolean, "sensitive", nullable=False),
     _col("lie_score", sa.Float, "sensitive", nullable=True),
-    _col("platform_flag", sa.SmallInteger, "sensitive", nullable=True, doc="platform validity: 1 有效, 99 无效"),
+    _col(
+        "platform_flag", sa.SmallInteger, "sensitive", nullable=True, doc="platform validity: 1 有效, 99 无效"
+    ),
     _batch_id(),
 )
 
@@ -329,7 +348,9 @@ norm = sa.Table(
     metadata,
     _col("instrument", sa.String(16), "public", primary_key=True),
     _col("scale", sa.String(32), "public", primary_key=True),
-    _col("reference_wave", sa.String(32), "public", sa.ForeignKey("screening_wave.wave_id"), primary_key=True),
+    _col(
+        "reference_wave", sa.String(32), "public", sa.ForeignKey("screening_wave.wave_id"), primary_key=True
+    ),
     _col("grade", sa.SmallInteger, "public", primary_key=True),
     _col("gender", sa.String(1), "public", primary_key=True),
     _col("raw", sa.Float, "public", primary_key=True),
@@ -346,10 +367,14 @@ staff = sa.Table(
     _col("staff_id", sa.String(32), "personal", primary_key=True, doc="pseudonymous teacher id"),
     _school_year(primary_key=True),
     _school_id(),
-    _col("employment", sa.String(16), "personal", _in("employment", EMPLOYMENT, "employment"), nullable=False),
+    _col(
+        "employment", sa.String(16), "personal", _in("employment", EMPLOYMENT, "employment"), nullable=False
+    ),
     _col("psychology_degree", sa.Boolean, "personal", nullable=True),
     _col("certificate", sa.String(32), "personal", nullable=True, doc="e.g. 心理健康教育C证"),
-    _col("does_psychology_work", sa.Boolean, "personal", nullable=True, doc="督导: really does psychology work"),
+    _col(
+        "does_psychology_work", sa.Boolean, "personal", nullable=True, doc="督导: really does psychology work"
+    ),
     _col("weekly_hours", sa.Float, "personal", nullable=True),
     _batch_id(),
 )
@@ -380,7 +405,9 @@ course_delivery = sa.Table(
     metadata,
     _school_id(primary_key=True),
     _school_year(primary_key=True),
-    _col("term", sa.SmallInteger, "public", sa.CheckConstraint("term IN (1, 2)", name="term"), primary_key=True),
+    _col(
+        "term", sa.SmallInteger, "public", sa.CheckConstraint("term IN (1, 2)", name="term"), primary_key=True
+    ),
     _col("grade", sa.SmallInteger, "public", primary_key=True),
     _col("lessons_planned", sa.Integer, "public", nullable=False),
     _col("lessons_delivered", sa.Integer, "public", nullable=False),
@@ -393,8 +420,14 @@ activity = sa.Table(
     metadata,
     _col("activity_id", sa.String(32), "public", primary_key=True),
     _col("held_on", sa.Date, "public", nullable=False),
-    _col("school_id", sa.String(16), "public", sa.ForeignKey("school.school_id"), nullable=True,
-         doc="NULL for a district-level activity"),
+    _col(
+        "school_id",
+        sa.String(16),
+        "public",
+        sa.ForeignKey("school.school_id"),
+        nullable=True,
+        doc="NULL for a district-level activity",
+    ),
     _col("kind", sa.String(24), "public", _in("kind", ACTIVITY_KINDS, "kind"), nullable=False),
     _col("title", sa.Text, "public", nullable=False),
     _col("attendance", sa.Integer, "public", nullable=True),
@@ -426,16 +459,26 @@ intervention = sa.Table(
     _col("sessions_planned", sa.Integer, "public", nullable=False),
     _col("start_on", sa.Date, "public", nullable=False),
     _col("end_on", sa.Date, "public", nullable=False),
-    _col("true_effect_d", sa.Float, "internal", nullable=True,
-         doc="synthetic data only: the standardised effect the generator planted"),
+    _col(
+        "true_effect_d",
+        sa.Float,
+        "internal",
+        nullable=True,
+        doc="synthetic data only: the standardised effect the generator planted",
+    ),
     _batch_id(),
 )
 
 participant = sa.Table(
     "participant",
     metadata,
-    _col("intervention_id", sa.String(32), "public", sa.ForeignKey("intervention.intervention_id"),
-         primary_key=True),
+    _col(
+        "intervention_id",
+        sa.String(32),
+        "public",
+        sa.ForeignKey("intervention.intervention_id"),
+        primary_key=True,
+    ),
     _pid(primary_key=True),
     _col("arm", sa.String(16), "personal", _in("arm", ARMS, "arm"), nullable=False),
     _col("sessions_attended", sa.Integer, "sensitive", nullable=True),
@@ -453,8 +496,13 @@ counselling_session = sa.Table(
     _pid(),
     _school_id(),
     _col("held_on", sa.Date, "sensitive", nullable=False),
-    _col("kind", sa.String(16), "sensitive", _in("kind", ("individual", "group", "referral"), "kind"),
-         nullable=False),
+    _col(
+        "kind",
+        sa.String(16),
+        "sensitive",
+        _in("kind", ("individual", "group", "referral"), "kind"),
+        nullable=False,
+    ),
     _col("minutes", sa.Integer, "sensitive", nullable=True),
     _batch_id(),
 )
@@ -467,12 +515,24 @@ crisis_case = sa.Table(
     _col("case_id", sa.String(32), "internal", primary_key=True),
     _pid(),
     _school_id(),
-    _col("source", sa.String(24), "sensitive",
-         _in("source", ("screening", "observation", "self_referral", "parent", "peer"), "source"),
-         nullable=False),
-    _col("severity", sa.SmallInteger, "sensitive", sa.CheckConstraint("severity BETWEEN 1 AND 3", name="severity"),
-         nullable=False, doc="ordinal, 3 = most severe (local labels differ in direction)"),
-    _col("local_label", sa.Text, "sensitive", nullable=True, doc="label as the school uses it, e.g. 二级预警"),
+    _col(
+        "source",
+        sa.String(24),
+        "sensitive",
+        _in("source", ("screening", "observation", "self_referral", "parent", "peer"), "source"),
+        nullable=False,
+    ),
+    _col(
+        "severity",
+        sa.SmallInteger,
+        "sensitive",
+        sa.CheckConstraint("severity BETWEEN 1 AND 3", name="severity"),
+        nullable=False,
+        doc="ordinal, 3 = most severe (local labels differ in direction)",
+    ),
+    _col(
+        "local_label", sa.Text, "sensitive", nullable=True, doc="label as the school uses it, e.g. 二级预警"
+    ),
     _col("wave_id", sa.String(32), "public", sa.ForeignKey("screening_wave.wave_id"), nullable=True),
     _batch_id(),
 )
@@ -480,8 +540,13 @@ crisis_case = sa.Table(
 crisis_event = sa.Table(
     "crisis_event",
     metadata,
-    _col("case_id", sa.String(32), "internal", sa.ForeignKey("crisis_case.case_id", ondelete="CASCADE"),
-         primary_key=True),
+    _col(
+        "case_id",
+        sa.String(32),
+        "internal",
+        sa.ForeignKey("crisis_case.case_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     _col("seq", sa.SmallInteger, "internal", primary_key=True),
     _col("stage", sa.String(16), "sensitive", _in("stage", CRISIS_STAGES, "stage"), nullable=False),
     _col("level", sa.String(16), "sensitive", _in("level", CRISIS_LEVELS, "level"), nullable=False),
@@ -494,8 +559,14 @@ archive_category = sa.Table(
     metadata,
     _pid(primary_key=True),
     _school_year(primary_key=True),
-    _col("category", sa.String(16), "sensitive", _in("category", ARCHIVE_CATEGORIES, "category"),
-         nullable=False, doc="分类归档: general 一般, attention 关注, key 重点, crisis 危机"),
+    _col(
+        "category",
+        sa.String(16),
+        "sensitive",
+        _in("category", ARCHIVE_CATEGORIES, "category"),
+        nullable=False,
+        doc="分类归档: general 一般, attention 关注, key 重点, crisis 危机",
+    ),
     _col("assigned_on", sa.Date, "sensitive", nullable=False),
     _batch_id(),
 )

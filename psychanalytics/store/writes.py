@@ -68,6 +68,75 @@ def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping] | pd.Da
     return len(rows)
 
 
+def _driver_values(values: list, type_: sa.types.TypeEngine, dialect: str) -> list:
+    """Values as the driver takes them: on SQLite, dates and date-times as the ISO text SQLAlchemy
+    itself stores (``2024-09-21``, ``2024-09-21 08:30:00.000000``)."""
+    if dialect == "sqlite" and isinstance(type_, sa.DateTime):
+        return [None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f") for v in values]
+    if dialect == "sqlite" and isinstance(type_, sa.Date):
+        return [None if v is None else v.isoformat() for v in values]
+    return values
+
+
+def _frame_column(column: pd.Series, type_: sa.types.TypeEngine) -> list:
+    """One DataFrame column as Python values, ``None`` for missing."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        values = column.dt.to_pydatetime() if isinstance(type_, sa.DateTime) else column.dt.date
+        return np.where(column.isna().to_numpy(), None, np.asarray(values, dtype=object)).tolist()
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, data: pd.DataFrame | Sequence[Mapping]) -> int:
+    """Plain ``INSERT`` of many new rows through the driver's executemany.
+
+    For rows whose keys are known to be new (a freshly emptied table, a new
+    import batch): it skips SQLAlchemy's per-row parameter processing, which
+    costs as much as SQLite's own insert at a million rows, and raises
+    :class:`sqlalchemy.exc.IntegrityError` on an existing key. Frames are
+    inserted in primary-key order (faster B-tree inserts). Use :func:`upsert`
+    when rows may exist. Returns the number of rows inserted.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from psychanalytics import store
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> wave = pd.DataFrame({"wave_id": ["2024-autumn"], "school_year": ["2024-2025"], "season": ["autumn"],
+    ...                      "window_start": [dt.date(2024, 9, 21)], "window_end": [dt.date(2024, 10, 30)],
+    ...                      "label": ["2024年秋季普测"]})
+    >>> with engine.begin() as conn:
+    ...     bulk_insert(conn, schema.screening_wave, wave)
+    ...     conn.execute(sa.select(schema.screening_wave.c.window_start)).scalar_one()
+    1
+    datetime.date(2024, 9, 21)
+    """
+    dialect = conn.dialect.name
+    if isinstance(data, pd.DataFrame):
+        names = [c.name for c in table.columns if c.name in data.columns]
+        keys = [c.name for c in table.primary_key.columns]
+        if set(keys) <= set(names):
+            data = data.sort_values(keys)
+        columns = [_frame_column(data[n], table.c[n].type) for n in names]
+    else:
+        if not len(data):
+            return 0
+        names = list(data[0])
+        columns = [[row[n] for row in data] for n in names]
+    columns = [
+        _driver_values(values, table.c[n].type, dialect) for n, values in zip(names, columns, strict=True)
+    ]
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
+    if compiled.positional:
+        order = [names.index(key) for key in compiled.positiontup]
+        params = list(zip(*(columns[i] for i in order), strict=True))
+    else:
+        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    for start in range(0, len(params), _CHUNK_ROWS):
+        conn.exec_driver_sql(str(compiled), params[start : start + _CHUNK_ROWS])
+    return len(params)
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     """DataFrame rows as dicts with Python scalars and ``None`` for missing values."""
     clean = frame.astype(object).where(frame.notna(), None)
@@ -124,7 +193,9 @@ def scores_to_rows(
     scales = [
         c
         for c in scored.columns
-        if c not in reserved and c not in flags and not c.endswith("_band")
+        if c not in reserved
+        and c not in flags
+        and not c.endswith("_band")
         and (c in bands or pd.api.types.is_numeric_dtype(scored[c]))
     ]
     pid_array = np.asarray(pids, dtype=object)
@@ -165,8 +236,9 @@ def scores_to_rows(
         values = scored[flag]
         for pid, value in zip(pid_array, values, strict=True):
             if pd.notna(value):
-                out["score_flag"].append({**base, "pid": pid, "flag": flag.removeprefix("flag_"),
-                                          "value": bool(value)})
+                out["score_flag"].append(
+                    {**base, "pid": pid, "flag": flag.removeprefix("flag_"), "value": bool(value)}
+                )
     return out
 
 
@@ -178,12 +250,16 @@ def write_scores(
     wave_id: str,
     instrument: str,
     batch_id: int | None = None,
+    new: bool = False,
 ) -> int:
     """Store the output of :func:`psychanalytics.scoring.score` (score, validity, flags).
 
+    With ``new=True`` the rows are known not to exist yet and go in through
+    :func:`bulk_insert` (an existing key then raises); otherwise they are upserted.
     Returns the number of ``score`` rows written.
     """
     rows = scores_to_rows(scored, pids=pids, wave_id=wave_id, instrument=instrument, batch_id=batch_id)
-    upsert(conn, schema.validity, rows["validity"])
-    upsert(conn, schema.score_flag, rows["score_flag"])
-    return upsert(conn, schema.score, rows["score"])
+    write = bulk_insert if new else upsert
+    write(conn, schema.validity, rows["validity"])
+    write(conn, schema.score_flag, rows["score_flag"])
+    return write(conn, schema.score, rows["score"])
