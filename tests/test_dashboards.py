@@ -1,0 +1,334 @@
+"""The 「总览」 dashboard: widget tree, small cells, files, and the live Voila page in Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ipywidgets as widgets
+import jupytext
+import nbformat
+import pytest
+import requests
+import sqlalchemy as sa
+
+from psychanalytics import dashboards, store
+from psychanalytics.store import schema
+
+PLOTLY = "application/vnd.plotly.v1+json"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+DASHBOARDS = Path(__file__).resolve().parents[1] / "dashboards"
+
+
+def _walk(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _walk(child)
+
+
+def _html(page) -> str:
+    return "\n".join(w.value for w in _walk(page) if isinstance(w, widgets.HTML))
+
+
+def _figures(page) -> list[dict]:
+    return [
+        output["data"][PLOTLY]
+        for w in _walk(page)
+        if isinstance(w, widgets.Output)
+        for output in w.outputs
+        if PLOTLY in output["data"]
+    ]
+
+
+# --- widget tree ----------------------------------------------------------------------------
+
+
+def test_overview_on_demo_district(demo_db):
+    page = dashboards.build_overview(demo_db)
+    text = _html(page)
+    assert "钟楼区学生心理健康总览" in text
+    assert "演示数据" in page.children[0].value  # the banner comes first
+    for label in ("最近一次普测人数", "PHQ-9 ≥10 占比", "专职心理教师配备率", "数据截至"):
+        assert label in text
+    figures = _figures(page)
+    assert len(figures) == 3
+    for figure in figures:
+        assert any(v is not None for trace in figure["data"] for v in trace["y"])
+    band_names = [trace["name"] for trace in figures[1]["data"]]
+    assert band_names == ["无", "轻度", "中度", "中重度", "重度"]
+
+
+def _small_district(engine: sa.Engine) -> None:
+    """One real (not synthetic) school; 12 students screened: 10 minimal, 2 severe."""
+    pids = [f"{i:032x}" for i in range(12)]
+    with engine.begin() as conn:
+        store.upsert(
+            conn,
+            schema.school,
+            [dict(school_id="S1", name="示例中学", stage="junior", location="urban", is_synthetic=False)],
+        )
+        store.upsert(
+            conn,
+            schema.school_year_stats,
+            [dict(school_id="S1", school_year="2024-2025", enrolment=12, n_classes=1)],
+        )
+        store.upsert(conn, schema.student, [dict(pid=p, gender="F") for p in pids])
+        store.upsert(
+            conn,
+            schema.screening_wave,
+            [
+                dict(wave_id="W", school_year="2024-2025", season="autumn", window_start=dt.date(2024, 10, 8),
+                     window_end=dt.date(2024, 10, 31), label="2024年秋季普测")
+            ],
+        )  # fmt: skip
+        store.upsert(
+            conn,
+            schema.response,
+            [
+                dict(wave_id="W", pid=p, instrument="phq9", instrument_version="1", items=bytes(9))
+                for p in pids
+            ],
+        )
+        store.upsert(
+            conn,
+            schema.score,
+            [
+                dict(wave_id="W", pid=p, instrument="phq9", scale="total", raw=0.0 if i < 10 else 21.0,
+                     band="minimal" if i < 10 else "severe", band_rank=0 if i < 10 else 4, spec_version="1")
+                for i, p in enumerate(pids)
+            ],
+        )  # fmt: skip
+
+
+def test_small_cells_never_reach_the_page(sqlite_engine):
+    _small_district(sqlite_engine)
+    page = dashboards.build_overview(sqlite_engine, min_cell=10)
+    text = _html(page)
+    assert "演示数据" not in text
+    assert "12" in text  # 12 screened: shown
+    assert "&lt;10" in text  # 2 severe of 12 (PHQ-9 >= 10): suppressed on the headline card
+    bands = _figures(page)[1]["data"]
+    by_name = {trace["name"]: trace for trace in bands}
+    assert by_name["重度"]["y"] == [None]
+    assert by_name["重度"]["text"] == ["<10"]
+    assert by_name["无"]["y"] == [pytest.approx(10 / 12 * 100)]
+    assert "2 / 12" not in text and "16.7%" not in text
+
+
+def test_empty_store_builds_a_page_saying_no_data(sqlite_engine):
+    page = dashboards.build_overview(sqlite_engine)
+    text = _html(page)
+    assert "暂无普测数据" in text and "演示数据" not in text
+    assert len(_figures(page)) == 3
+
+
+def test_missing_database_is_an_error_and_is_not_created(tmp_path, capsys):
+    missing = tmp_path / "nowhere.sqlite"
+    with pytest.raises(FileNotFoundError, match="nowhere.sqlite"):
+        dashboards.build_overview(missing)
+    assert dashboards.serve(db=missing, port=_free_port()) == 2
+    assert "database not found" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["overview"])
+def test_dashboard_notebook_is_thin_stripped_and_paired(name):
+    notebook = nbformat.read(DASHBOARDS / f"{name}.ipynb", as_version=4)
+    paired = jupytext.read(DASHBOARDS / f"{name}.py")
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert [c.source for c in notebook.cells] == [c.source for c in paired.cells]
+    assert code[0].metadata.get("tags") == ["parameters"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert not any(
+        line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines()
+    )
+
+
+def test_voila_configuration():
+    config = json.loads((DASHBOARDS / "voila.json").read_text())["VoilaConfiguration"]
+    assert config["strip_sources"] is True
+    assert config["show_tracebacks"] is False
+    assert config["file_allowlist"] == []
+    template = DASHBOARDS / "share" / "jupyter" / "voila" / "templates" / config["template"]
+    assert (template / "index.html.j2").is_file()
+
+
+# --- the live page ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_db, tmp_path_factory):
+    """``psychanalytics serve`` on a copy of the demo district; always terminated."""
+    db = tmp_path_factory.mktemp("serve") / "demo.sqlite"
+    shutil.copy(demo_db, db)
+    port = _free_port()
+    log = (db.parent / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "psychanalytics.cli", "serve", "--db", str(db), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"serve exited with {process.returncode}: {(db.parent / 'serve.log').read_text()}"
+                )
+            try:
+                if requests.get(url + "/", timeout=60).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("Voila did not answer within 120 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_page_in_headless_chromium(server, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    external = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.on(
+                "request",
+                lambda r: (
+                    external.append(r.url) if not r.url.startswith((server, "blob:", "data:")) else None
+                ),
+            )
+            page.goto(server + "/", timeout=120_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.js-plotly-plot')]"
+                ".filter(p => p.data && p.data.some(t => (t.y || []).some(v => v !== null))).length >= 3",
+                timeout=120_000,
+            )
+            page.screenshot(path=tmp_path / "overview.png")
+            body = page.inner_text("body")
+            content = page.content()
+        finally:
+            browser.close()
+    assert (tmp_path / "overview.png").stat().st_size > 10_000
+    assert "钟楼区学生心理健康总览" in body
+    assert "演示数据" in body
+    assert "专职心理教师配备率" in body
+    assert "Traceback" not in body and "Traceback" not in content
+    assert "import psychanalytics" not in content and "build_overview(db)" not in content
+    assert external == []  # nothing from a CDN or any other host
+
+
+@pytest.mark.slow
+def test_served_html_has_no_source_and_no_external_url(server):
+    html = requests.get(server + "/", timeout=60).content.decode("utf-8")
+    assert "钟楼区学生心理健康" in html
+    for leak in ("https://", "http://cdn", "import psychanalytics", "build_overview", "Traceback"):
+        assert leak not in html
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path",
+    ["/api/kernels", "/api/contents", "/voila/tree", "/voila/api/contents", "/voila/files/overview.ipynb"],
+)
+def test_jupyter_apis_are_closed(server, path):
+    assert requests.get(server + path, timeout=30).status_code in (403, 404)
+
+
+def _listening(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of sockets listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+@pytest.mark.slow
+def test_server_listens_on_loopback_only(server):
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("needs Linux /proc/net/tcp to list listening sockets")
+    port = int(server.rsplit(":", 1)[1])
+    assert _listening(port) == {"0100007F"}  # 127.0.0.1 only: no 0.0.0.0, no external or IPv6 address
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_failing_kernel_shows_no_traceback(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"this is not a SQLite database" * 100)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "psychanalytics.cli", "serve", "--db", str(broken), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                requests.get(url, timeout=60)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1366, "height": 768})
+                page.goto(url, timeout=120_000)
+                page.wait_for_function("() => document.body.innerText.includes('error')", timeout=120_000)
+                body = page.inner_text("body")
+                content = page.content()
+            finally:
+                browser.close()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    for leak in ("Traceback", "DatabaseError", "broken.sqlite", "sqlalchemy", "build_overview"):
+        assert leak not in body and leak not in content

@@ -1,0 +1,107 @@
+"""Primary small-cell suppression.
+
+The rule under test is the one adopted in privacy_security.md §2 from CDC WONDER
+("suppress counts and rates from fewer than 10 observations") and the UK LLC
+guidebook ("threshold 10 including zero"): a cell of 9 is blanked, a cell of
+10 is shown, a cell of 0 is blanked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from psychanalytics.privacy.suppression import suppress_small_cells
+
+
+def _frame(counts, totals=None) -> pd.DataFrame:
+    counts = list(counts)
+    totals = [1000] * len(counts) if totals is None else list(totals)
+    return pd.DataFrame(
+        {"group": [f"g{i}" for i in range(len(counts))], "n": counts, "total": totals},
+        index=pd.Index([f"r{i}" for i in range(len(counts))], name="cell"),
+    ).assign(share=lambda f: f["n"] / f["total"])
+
+
+def test_boundary_nine_suppressed_ten_shown_zero_suppressed():
+    out = suppress_small_cells(_frame([9, 10, 0, 11]), count="n", dependent=("share",), min_cell=10)
+    assert out["suppressed"].tolist() == [True, False, True, False]
+    assert out["n"].isna().tolist() == [True, False, True, False]
+    assert out["share"].isna().tolist() == [True, False, True, False]
+    assert out.loc["r1", "n"] == 10 and out.loc["r3", "share"] == pytest.approx(0.011)
+
+
+def test_rows_are_marked_never_dropped_and_input_untouched():
+    frame = _frame([3, 50, 7])
+    before = frame.copy()
+    out = suppress_small_cells(frame, count="n", min_cell=10)
+    pd.testing.assert_frame_equal(frame, before)
+    assert out.index.tolist() == frame.index.tolist()
+    assert out["group"].tolist() == frame["group"].tolist()
+    assert out["total"].tolist() == frame["total"].tolist()  # not dependent: kept
+    assert out["share"].tolist() == frame["share"].tolist()
+
+
+def test_default_threshold_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PSYCHANALYTICS_MIN_CELL", "5")
+    assert suppress_small_cells(_frame([4, 5]))["suppressed"].tolist() == [True, False]
+    monkeypatch.delenv("PSYCHANALYTICS_MIN_CELL")
+    assert suppress_small_cells(_frame([9, 10]))["suppressed"].tolist() == [True, False]
+
+
+def test_passes_accumulate_numerator_then_denominator():
+    frame = _frame([30, 2, 12], totals=[400, 8, 500])
+    first = suppress_small_cells(frame, count="n", dependent=("share",), min_cell=10)
+    second = suppress_small_cells(first, count="total", dependent=("n", "share"), min_cell=10)
+    assert second["suppressed"].tolist() == [False, True, False]
+    assert second["total"].isna().tolist() == [False, True, False]
+    assert second["n"].isna().tolist() == [False, True, False]
+
+
+def test_denominator_pass_blanks_a_large_numerator_of_a_small_total():
+    frame = _frame([12], totals=[9])
+    out = suppress_small_cells(frame, count="total", dependent=("n", "share"), min_cell=10)
+    assert out["n"].isna().all() and out["share"].isna().all() and out["suppressed"].all()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.nan, r"row 'r1', column 'n': count is missing"),
+        (-1, r"row 'r1', column 'n'.*>= 0, got -1"),
+        (2.5, r"row 'r1', column 'n'.*whole number, got 2.5"),
+    ],
+)
+def test_bad_counts_name_row_column_and_value(value, message):
+    frame = _frame([20, 20]).astype({"n": "float64"})
+    frame.loc["r1", "n"] = value
+    with pytest.raises(ValueError, match=message):
+        suppress_small_cells(frame, count="n", min_cell=10)
+
+
+def test_missing_columns_and_bad_threshold():
+    with pytest.raises(KeyError, match="'count'"):
+        suppress_small_cells(_frame([20]), count="count")
+    with pytest.raises(KeyError, match="'rate'"):
+        suppress_small_cells(_frame([20]), dependent=("rate",))
+    with pytest.raises(ValueError, match="min_cell must be >= 1"):
+        suppress_small_cells(_frame([20]), min_cell=0)
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40),
+    min_cell=st.integers(min_value=1, max_value=50),
+)
+def test_property_no_small_count_survives_and_large_counts_are_unchanged(counts, min_cell):
+    frame = _frame(counts)
+    out = suppress_small_cells(frame, count="n", dependent=("share",), min_cell=min_cell)
+    assert len(out) == len(frame)
+    small = np.array(counts) < min_cell
+    assert out["suppressed"].to_numpy().tolist() == small.tolist()
+    shown = out.loc[~out["suppressed"], "n"]
+    assert (shown >= min_cell).all()
+    assert shown.astype("int64").tolist() == [c for c in counts if c >= min_cell]
+    assert out.loc[out["suppressed"], ["n", "share"]].isna().all().all()
