@@ -21,8 +21,16 @@ def _seed_minimal(conn: sa.Connection) -> None:
     store.upsert(
         conn,
         schema.screening_wave,
-        [dict(wave_id="2024-autumn", school_year="2024-2025", season="autumn",
-              window_start=dt.date(2024, 9, 21), window_end=dt.date(2024, 10, 30), label="2024年秋季普测")],
+        [
+            dict(
+                wave_id="2024-autumn",
+                school_year="2024-2025",
+                season="autumn",
+                window_start=dt.date(2024, 9, 21),
+                window_end=dt.date(2024, 10, 30),
+                label="2024年秋季普测",
+            )
+        ],
     )
 
 
@@ -41,8 +49,13 @@ def test_every_column_has_a_sensitivity_class():
 
 
 def test_health_data_is_tagged_sensitive():
-    for table, column in [("response", "items"), ("score", "raw"), ("score", "band"),
-                          ("crisis_event", "stage"), ("archive_category", "category")]:
+    for table, column in [
+        ("response", "items"),
+        ("score", "raw"),
+        ("score", "band"),
+        ("crisis_event", "stage"),
+        ("archive_category", "category"),
+    ]:
         assert schema.metadata.tables[table].c[column].info["sensitivity"] == "sensitive"
 
 
@@ -51,15 +64,49 @@ def test_round_trip_keeps_types(engine):
     with engine.begin() as conn:
         _seed_minimal(conn)
         store.upsert(conn, schema.student, [dict(pid="b" * 32, gender="M", birth_year=2012, cohort=2018)])
-        store.write_responses(conn, items, pids=["a" * 32, "b" * 32], wave_id="2024-autumn",
-                              instrument="demo4", instrument_version="1", seconds=[300, None])
-        store.upsert(conn, schema.crisis_case, [dict(case_id="C1", pid="a" * 32, school_id="S01",
-                                                     source="screening", severity=2, local_label="二级预警")])
-        store.upsert(conn, schema.crisis_event, [dict(case_id="C1", seq=1, stage="raised", level="class",
-                                                      occurred_at=dt.datetime(2024, 10, 2, 9, 30))])
+        store.write_responses(
+            conn,
+            items,
+            pids=["a" * 32, "b" * 32],
+            wave_id="2024-autumn",
+            instrument="demo4",
+            instrument_version="1",
+            seconds=[300, None],
+        )
+        store.upsert(
+            conn,
+            schema.crisis_case,
+            [
+                dict(
+                    case_id="C1",
+                    pid="a" * 32,
+                    school_id="S01",
+                    source="screening",
+                    severity=2,
+                    local_label="二级预警",
+                )
+            ],
+        )
+        store.upsert(
+            conn,
+            schema.crisis_event,
+            [
+                dict(
+                    case_id="C1",
+                    seq=1,
+                    stage="raised",
+                    level="class",
+                    occurred_at=dt.datetime(2024, 10, 2, 9, 30),
+                )
+            ],
+        )
     with engine.connect() as conn:
         wave = conn.execute(sa.select(schema.screening_wave)).mappings().one()
-        blobs = conn.execute(sa.select(schema.response.c["items"]).order_by(schema.response.c.pid)).scalars().all()
+        blobs = (
+            conn.execute(sa.select(schema.response.c["items"]).order_by(schema.response.c.pid))
+            .scalars()
+            .all()
+        )
         event = conn.execute(sa.select(schema.crisis_event)).mappings().one()
         synthetic = conn.execute(sa.select(schema.school.c.is_synthetic)).scalar_one()
     assert wave["window_start"] == dt.date(2024, 9, 21)
@@ -73,10 +120,25 @@ def test_upsert_keeps_columns_it_was_not_given(engine):
     """ON CONFLICT DO UPDATE, not INSERT OR REPLACE: unsupplied columns survive."""
     with engine.begin() as conn:
         _seed_minimal(conn)
-        store.upsert(conn, schema.crisis_case, [dict(case_id="C1", pid="a" * 32, school_id="S01",
-                                                     source="screening", severity=3, local_label="三级")])
-        store.upsert(conn, schema.crisis_case, [dict(case_id="C1", pid="a" * 32, school_id="S01",
-                                                     source="screening", severity=2)])
+        store.upsert(
+            conn,
+            schema.crisis_case,
+            [
+                dict(
+                    case_id="C1",
+                    pid="a" * 32,
+                    school_id="S01",
+                    source="screening",
+                    severity=3,
+                    local_label="三级",
+                )
+            ],
+        )
+        store.upsert(
+            conn,
+            schema.crisis_case,
+            [dict(case_id="C1", pid="a" * 32, school_id="S01", source="screening", severity=2)],
+        )
     with engine.connect() as conn:
         row = conn.execute(sa.select(schema.crisis_case)).mappings().one()
     assert (row["severity"], row["local_label"]) == (2, "三级")
@@ -90,8 +152,12 @@ def test_upsert_keeps_columns_it_was_not_given(engine):
         ("enrolment", dict(pid="a" * 32, school_year="2024-2025", school_id="NOPE", grade=4, class_no=1)),
         ("enrolment", dict(pid="z" * 32, school_year="2024-2025", school_id="S01", grade=4, class_no=1)),
         ("student", dict(pid="c" * 32, gender="X")),
-        ("crisis_event", dict(case_id="missing", seq=1, stage="raised", level="class",
-                              occurred_at=dt.datetime(2024, 1, 1))),
+        (
+            "crisis_event",
+            dict(
+                case_id="missing", seq=1, stage="raised", level="class", occurred_at=dt.datetime(2024, 1, 1)
+            ),
+        ),
     ],
     ids=["grade-13", "bad-school-year", "unknown-school", "unknown-student", "bad-gender", "orphan-event"],
 )
@@ -125,8 +191,9 @@ def test_write_scores_splits_the_wide_frame(engine):
     scored = pd.DataFrame(
         {
             "total": [12.0, np.nan],
-            "total_band": pd.Categorical(["moderate", None], categories=["minimal", "mild", "moderate"],
-                                         ordered=True),
+            "total_band": pd.Categorical(
+                ["moderate", None], categories=["minimal", "mild", "moderate"], ordered=True
+            ),
             "valid": [True, False],
             "flag_item9": [True, False],
             "spec_version": ["1.0", "1.0"],
