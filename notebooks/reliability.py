@@ -60,7 +60,7 @@ print("waves / 批次:", waves, "| reference wave / 常模批次:", reference_wa
 
 # %%
 items_by = {
-    (w, code): pm.load_items(engine, wave_id=w, instrument=code) for w in waves for code in instruments
+    (w, code): store.load_items(engine, wave_id=w, instrument=code) for w in waves for code in instruments
 }
 alpha_rows = [
     {
@@ -94,7 +94,7 @@ alphas.round(3)
 phq9 = (
     items_by[(reference_wave, "phq9")]
     if (reference_wave, "phq9") in items_by
-    else pm.load_items(engine, wave_id=reference_wave, instrument="phq9")
+    else store.load_items(engine, wave_id=reference_wave, instrument="phq9")
 )
 item_cols = [f"q{i}" for i in range(1, 10)]
 pm.item_statistics(phq9[item_cols], item_range=(0, 3)).round(3)
@@ -105,7 +105,7 @@ pm.item_statistics(phq9[item_cols], item_range=(0, 3)).round(3)
 # The `norm` table of the store is filled from `result.table` with `store.upsert` (not done here).
 
 # %%
-scores = pm.load_scores(engine, wave_id=reference_wave, instrument="phq9")
+scores = store.load_scores(engine, wave_id=reference_wave, instrument="phq9")
 valid = scores[scores["valid"].fillna(False).astype(bool) & scores["total"].notna() & scores["grade"].notna()]
 print(f"valid PHQ-9 totals / 有效答卷: {len(valid)} of {len(scores)}")
 norm_result = pm.norms(valid, reference_wave=reference_wave, instrument="phq9", min_n=min_n)

@@ -17,7 +17,6 @@ Examples
 from psychanalytics.psychometrics._alpha import AlphaResult, cronbach_alpha
 from psychanalytics.psychometrics._invariance import InvarianceResult, measurement_invariance
 from psychanalytics.psychometrics._items import item_statistics
-from psychanalytics.psychometrics._load import load_items, load_scores
 from psychanalytics.psychometrics._norms import NormsResult, norms
 from psychanalytics.psychometrics._omega import OmegaResult, omega
 
@@ -28,8 +27,6 @@ __all__ = [
     "OmegaResult",
     "cronbach_alpha",
     "item_statistics",
-    "load_items",
-    "load_scores",
     "measurement_invariance",
     "norms",
     "omega",

@@ -16,6 +16,7 @@ array([[ 1.,  0., nan]])
 
 from psychanalytics.store.engine import connect, create_all, resolve_url, table_counts
 from psychanalytics.store.packing import MISSING_CODE, pack_items, pack_matrix, unpack_items
+from psychanalytics.store.reads import load_items, load_scores
 from psychanalytics.store.schema import metadata
 from psychanalytics.store.writes import bulk_insert, scores_to_rows, upsert, write_responses, write_scores
 
@@ -24,6 +25,8 @@ __all__ = [
     "bulk_insert",
     "connect",
     "create_all",
+    "load_items",
+    "load_scores",
     "metadata",
     "pack_items",
     "pack_matrix",

@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from psychanalytics import psychometrics as pm
 from psychanalytics import store
 from psychanalytics.store import schema
 
@@ -55,13 +54,13 @@ def test_load_items_round_trips_matrix_with_grade_and_gender(engine):
         store.write_responses(
             conn, ITEMS, pids=PIDS, wave_id="2024-autumn", instrument="gad7", instrument_version="1"
         )
-    frame = pm.load_items(engine, wave_id="2024-autumn", instrument="gad7")
+    frame = store.load_items(engine, wave_id="2024-autumn", instrument="gad7")
     assert frame.index.tolist() == PIDS
     np.testing.assert_array_equal(frame[["q1", "q2", "q3"]].to_numpy(), ITEMS)
     assert frame["gender"].tolist() == list("FMFM")
     assert frame["grade"].tolist()[:3] == [7, 8, 9]
     assert frame["grade"].isna().tolist() == [False, False, False, True]
-    assert pm.load_items(engine, wave_id="2024-autumn", instrument="phq9").shape == (0, 2)
+    assert store.load_items(engine, wave_id="2024-autumn", instrument="phq9").shape == (0, 2)
 
 
 def test_load_items_refuses_mixed_item_counts(engine):
@@ -79,7 +78,7 @@ def test_load_items_refuses_mixed_item_counts(engine):
             instrument_version="1",
         )
     with pytest.raises(ValueError, match="item counts differ"):
-        pm.load_items(engine, wave_id="2024-autumn", instrument="gad7")
+        store.load_items(engine, wave_id="2024-autumn", instrument="gad7")
 
 
 def test_load_scores_joins_validity_grade_and_gender(engine):
@@ -103,7 +102,7 @@ def test_load_scores_joins_validity_grade_and_gender(engine):
                 for p, v in zip(PIDS[:3], [True, True, False], strict=True)
             ],
         )
-    frame = pm.load_scores(engine, wave_id="2024-autumn", instrument="phq9")
+    frame = store.load_scores(engine, wave_id="2024-autumn", instrument="phq9")
     assert frame.index.tolist() == PIDS
     assert frame["total"].tolist()[:2] == [3.0, 11.0]
     assert np.isnan(frame["total"].iloc[2])

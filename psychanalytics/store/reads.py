@@ -1,4 +1,7 @@
-"""Loaders: one wave x instrument as an item matrix or a score table, with grade and gender."""
+"""Reading frames back: one wave × instrument as an item matrix or a score table, with grade and gender.
+
+These are the inputs of :mod:`psychanalytics.psychometrics` and the research notebooks.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from psychanalytics.store import unpack_items
+from psychanalytics.store.packing import unpack_items
 from psychanalytics.store.schema import enrolment, response, score, screening_wave, student, validity
 
 
@@ -45,7 +48,7 @@ def load_items(engine: sa.Engine, *, wave_id: str, instrument: str) -> pd.DataFr
     Examples
     --------
     >>> from psychanalytics import store
-    >>> from psychanalytics.psychometrics import load_items
+    >>> from psychanalytics.store import load_items
     >>> engine = store.connect("sqlite://")
     >>> store.create_all(engine)
     >>> load_items(engine, wave_id="2024-autumn", instrument="phq9").shape
@@ -84,12 +87,12 @@ def load_scores(engine: sa.Engine, *, wave_id: str, instrument: str, scale: str 
 
     Returns a frame indexed by ``pid`` with ``wave_id``, the score column named
     ``scale`` (float), ``valid`` (bool; missing if no validity row), ``gender``
-    and ``grade`` — the input :func:`norms` expects.
+    and ``grade`` — the input :func:`psychanalytics.psychometrics.norms` expects.
 
     Examples
     --------
     >>> from psychanalytics import store
-    >>> from psychanalytics.psychometrics import load_scores
+    >>> from psychanalytics.store import load_scores
     >>> engine = store.connect("sqlite://")
     >>> store.create_all(engine)
     >>> load_scores(engine, wave_id="2024-autumn", instrument="phq9").columns.tolist()
