@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 
 import ipywidgets as widgets
-import jupytext
-import nbformat
 import pytest
 import requests
 import sqlalchemy as sa
@@ -144,19 +142,6 @@ def test_missing_database_is_an_error_and_is_not_created(tmp_path, capsys):
 
 
 # --- files ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["overview"])
-def test_dashboard_notebook_is_thin_stripped_and_paired(name):
-    notebook = nbformat.read(DASHBOARDS / f"{name}.ipynb", as_version=4)
-    paired = jupytext.read(DASHBOARDS / f"{name}.py")
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert [c.source for c in notebook.cells] == [c.source for c in paired.cells]
-    assert code[0].metadata.get("tags") == ["parameters"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert not any(
-        line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines()
-    )
 
 
 def test_voila_configuration():

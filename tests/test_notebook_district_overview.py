@@ -1,29 +1,16 @@
-"""notebooks/district_overview: thin, stripped, paired, and it runs top to bottom on the demo district."""
+"""notebooks/district_overview runs top to bottom on the demo district (file hygiene: test_notebook_files)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-import jupytext
 import nbformat
 import papermill
 import pytest
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "district_overview.ipynb"
 PLOTLY = "application/vnd.plotly.v1+json"
-
-
-def test_notebook_is_thin_stripped_and_paired():
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    paired = jupytext.read(NOTEBOOK.with_suffix(".py"))
-    assert [c.source for c in notebook.cells] == [c.source for c in paired.cells]
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert code[0].metadata.get("tags") == ["parameters"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert not any(
-        line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines()
-    )
 
 
 @pytest.mark.notebook

@@ -34,14 +34,3 @@ def test_reliability_notebook_runs_on_demo_db(demo_db, tmp_path):
     assert all(0.7 < value < 0.99 for value in phq9.values())
     assert summary["norm_rows"] > 0
     assert summary["invariance_gender_df"] == [54, 62, 70]
-
-
-def test_reliability_pair_is_in_sync_and_stripped():
-    py = NOTEBOOK.with_suffix(".py").read_text(encoding="utf-8")
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
-    assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in code)
-    for cell in code:
-        source = "".join(cell["source"])
-        assert source.splitlines()[0] in py
