@@ -42,6 +42,94 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return dashboards.serve(db=args.db, port=args.port, open_browser=False)
 
 
+def _progress_bar(done: int, total: int) -> None:
+    share = done / total if total else 1.0
+    bar = "#" * int(share * 30)
+    print(
+        f"\r导入中 / importing [{bar:<30}] {share:6.1%} of {total / 1e6:,.1f} MB",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _print_summary(result, report) -> None:
+    if result.already_imported:
+        print(f"此文件已导入过，未作任何更改 / already imported (batch {result.batch_id}): nothing changed")
+    print(f"文件 / file: {result.source_name}  编码 / encoding: {result.encoding or 'xlsx'}")
+    print(f"  读取行数 / rows read     {result.rows_read:>10,}")
+    print(f"  已入库   / stored        {result.stored:>10,}")
+    print(f"  已隔离   / quarantined   {result.quarantined:>10,}")
+    print(f"  完全重复 / duplicates    {result.duplicates:>10,}")
+    if result.blank_lines:
+        print(f"  空行     / blank lines   {result.blank_lines:>10,}  (不计为数据行 / not data rows)")
+    if result.invalid_sheets:
+        print(f"  无效问卷 / invalid sheets {result.invalid_sheets:>9,}  (已入库并标记 / stored, flagged)")
+    if result.ignored_columns:
+        print(f"  未导入的列 / columns not imported: {', '.join(result.ignored_columns)}")
+    print(f"  批次 / batch_id: {result.batch_id}")
+    if report is not None:
+        print(f"问题行报告 / report of refused lines: {report}")
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from psychanalytics import ingest, store
+    from psychanalytics.config import Settings
+    from psychanalytics.privacy.pseudonym import load_or_create_key
+
+    key_file = args.key_file or Settings.from_env().key_file
+    engine = store.connect(args.db)
+    try:
+        store.create_all(engine)
+        key = load_or_create_key(key_file)
+        show_progress = not args.json and Path(args.file).stat().st_size > 5_000_000
+        result = ingest.import_file(
+            engine,
+            args.kind,
+            args.file,
+            key=key,
+            wave=args.wave,
+            instrument=args.instrument,
+            school_year=args.school_year,
+            informant=args.informant,
+            norm=args.norm,
+            score=not args.no_score,
+            progress=_progress_bar if show_progress else None,
+        )
+    except (ingest.IngestError, OSError, ValueError) as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        else:
+            print(f"导入失败，未写入任何数据 / import refused, nothing written: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if show_progress:
+        print(file=sys.stderr)
+    report = None
+    if result.quarantined and not result.already_imported:
+        target = args.report or Path.cwd() / f"{Path(args.file).stem}_quarantine.xlsx"
+        report = ingest.write_report(target, result.problems, result.raw_rows, source_name=result.source_name)
+    if args.json:
+        print(
+            json.dumps(
+                {**result.summary(), "report": None if report is None else str(report)}, ensure_ascii=False
+            )
+        )
+    else:
+        _print_summary(result, report)
+    return 0
+
+
+def _kinds_help() -> str:
+    from psychanalytics import ingest
+
+    return "\n\n".join(f"{name}: {ingest.describe(name)}" for name in ingest.KINDS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``psychanalytics`` command."""
     parser = argparse.ArgumentParser(
@@ -54,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build the synthetic demo district (演示数据) into a database")
     _add_db(demo)
     demo.add_argument("--seed", type=int, default=20240901, help="random seed (default: 20240901)")
-    demo.add_argument("--students", type=int, default=45_000, help="students in the district (default: 45000)")
+    demo.add_argument(
+        "--students", type=int, default=45_000, help="students in the district (default: 45000)"
+    )
     demo.add_argument("--replace", action="store_true", help="empty the database first if it holds data")
     demo.set_defaults(handler=_cmd_demo)
 
@@ -62,6 +152,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(serve)
     serve.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default: 8866)")
     serve.set_defaults(handler=_cmd_serve)
+
+    imp = sub.add_parser(
+        "import",
+        help="import a screening export or school spreadsheet (CSV UTF-8/GBK, XLSX) / 导入数据",
+        description="Import one file in one transaction; refused lines go to quarantine and an XLSX report.",
+        epilog=_kinds_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument(
+        "kind", metavar="KIND", help="screening, roster, staff, rooms, activities, interventions, crisis"
+    )
+    imp.add_argument("file", metavar="FILE", help="CSV (UTF-8, UTF-8-BOM, GBK/GB18030) or XLSX file")
+    _add_db(imp)
+    imp.add_argument("--wave", help="screening wave id, e.g. 2025-autumn (created when missing)")
+    imp.add_argument("--instrument", help="instrument code for screening, e.g. mht, phq9")
+    imp.add_argument(
+        "--informant", help="who answered, for informant-scored instruments (sdq: self, parent, teacher)"
+    )
+    imp.add_argument(
+        "--norm", help="norm for the bands where an instrument has several (scared: original, chinese_urban)"
+    )
+    imp.add_argument("--school-year", help="school year when the file has no 学年 column, e.g. 2024-2025")
+    imp.add_argument(
+        "--key-file", help="pseudonym key file (default: $PSYCHANALYTICS_KEY_FILE); created if missing"
+    )
+    imp.add_argument(
+        "--report", help="path of the XLSX report of refused lines (default: ./<file>_quarantine.xlsx)"
+    )
+    imp.add_argument("--no-score", action="store_true", help="store item responses only; do not score")
+    imp.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    imp.set_defaults(handler=_cmd_import)
     return parser
 
 

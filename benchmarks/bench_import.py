@@ -1,0 +1,114 @@
+"""Benchmark: import of an N-row × 100-item MHT screening CSV into SQLite, against a bare pyarrow read.
+
+The target (issue #4): import ≤ 3 × the time of ``pyarrow.csv.read_csv`` of the same
+file measured in the same run, peak memory ≤ 1.5 GB. Each step runs in its own
+subprocess so that its peak resident memory (``ru_maxrss``) is its own.
+
+Usage::
+
+    python benchmarks/bench_import.py                 # 1,000,000 rows (~210 MB), responses only
+    python benchmarks/bench_import.py --rows 100000   # quicker
+    python benchmarks/bench_import.py --score         # also score and store score rows
+
+Prints one JSON object: seconds and peak MB per step, the ratio import / baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ITEMS = 100
+
+
+def write_file(path: Path, rows: int, seed: int = 1) -> Path:
+    """A UTF-8 CSV ``学籍号,1.题干,…,100.题干`` with 0/1 answers, written in blocks."""
+    rng = np.random.default_rng(seed)
+    with path.open("wb") as fh:
+        fh.write(("学籍号," + ",".join(f"{i}.题干" for i in range(1, ITEMS + 1)) + "\n").encode())
+        block = 100_000
+        for start in range(0, rows, block):
+            n = min(block, rows - start)
+            ids = np.array([f"G{start + i:010d}".encode() for i in range(n)]).view(np.uint8).reshape(n, 11)
+            line = np.full((n, 11 + 2 * ITEMS + 1), ord(","), dtype=np.uint8)
+            line[:, :11] = ids
+            line[:, 12::2] = ord("0") + rng.integers(0, 2, size=(n, ITEMS), dtype=np.uint8)
+            line[:, -1] = ord("\n")
+            fh.write(line.tobytes())
+    return path
+
+
+_PEAK = "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+def _step(code: str) -> tuple[float, float]:
+    """Run ``code`` in a fresh interpreter; return (seconds it reports, its own peak RSS in MB)."""
+    out = subprocess.run([sys.executable, "-c", code + _PEAK], capture_output=True, text=True, check=True)
+    seconds, peak_kib = out.stdout.strip().splitlines()[-2:]
+    return float(seconds), int(peak_kib) / 1024
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--score", action="store_true", help="also score (score/validity/flag rows)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        started = time.perf_counter()
+        csv = write_file(tmp / "wave.csv", args.rows)
+        written = time.perf_counter() - started
+        baseline = f"""
+import time, pyarrow.csv as c
+t = time.perf_counter(); c.read_csv({str(csv)!r}); print(time.perf_counter() - t)
+"""
+        as_text = f"""
+import time, pyarrow as pa, pyarrow.csv as c
+names = c.read_csv({str(csv)!r}, read_options=c.ReadOptions(skip_rows_after_names=1_000_000_000)).column_names
+t = time.perf_counter()
+c.read_csv({str(csv)!r}, convert_options=c.ConvertOptions(column_types=dict.fromkeys(names, pa.string())))
+print(time.perf_counter() - t)
+"""
+        importer = f"""
+import time
+from psychanalytics import ingest, store
+engine = store.connect({str(tmp / "bench.sqlite")!r}); store.create_all(engine)
+t = time.perf_counter()
+r = ingest.import_file(engine, "screening", {str(csv)!r}, key=b"benchmark key, 32 bytes or more!",
+                       wave="2025-autumn", instrument="mht", score={args.score!r})
+elapsed = time.perf_counter() - t
+assert r.stored == {args.rows}, r
+print(elapsed)
+"""
+        # best of three for the baselines (pyarrow reads with every core, so it feels the machine's load most)
+        base_s, base_mb = min(_step(baseline) for _ in range(3))
+        text_s, _ = min(_step(as_text) for _ in range(3))
+        import_s, import_mb = _step(importer)
+        result = {
+            "rows": args.rows,
+            "items": ITEMS,
+            "file_mb": round(csv.stat().st_size / 1e6, 1),
+            "write_file_s": round(written, 2),
+            "pyarrow_read_csv_s_best_of_3": round(base_s, 2),
+            "pyarrow_read_csv_as_text_s_best_of_3": round(text_s, 2),
+            "import_s": round(import_s, 2),
+            "ratio_import_to_pyarrow": round(import_s / base_s, 2),
+            "target_ratio": 3.0,
+            "pyarrow_peak_mb": round(base_mb, 0),
+            "import_peak_mb": round(import_mb, 0),
+            "target_peak_mb": 1536,
+            "scored": args.score,
+        }
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,541 @@
+"""What each import kind reads (fields, aliases, parsers) and which table rows it writes.
+
+A kind is a list of :class:`Field` (canonical name from :data:`ALIASES`, parser,
+required or not), the fields that form its natural key (two lines with the same
+key and different content are refused as ``duplicate_key``), cross-field checks
+against the database, and a builder turning accepted rows into table rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+
+from psychanalytics.ingest import _parse as p
+from psychanalytics.ingest._headers import ALIASES, clean_text
+from psychanalytics.store import schema
+
+Row = dict[str, Any]
+Write = tuple[sa.Table, list[Row], str]
+"""Rows for one table and how to write them: ``"upsert"`` or ``"insert_missing"`` (keep existing rows)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column an import kind reads: canonical name, parser (None keeps text), required or not."""
+
+    name: str
+    parse: Callable[[str], Any] | None = None
+    required: bool = False
+    doc: str = ""
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Accepted headers (Chinese first)."""
+        return ALIASES[self.name]
+
+
+@dataclass
+class Context:
+    """What the checks and builders need: database lookups, options and per-file state."""
+
+    conn: sa.Connection
+    batch_id: int
+    school_year: str | None = None
+    wave: Any = None
+    spec: Any = None
+    score: bool = False
+    informant: str | None = None
+    norm: str | None = None
+    schools: dict[str, str] = field(default_factory=dict)
+    waves: set[str] = field(default_factory=set)
+    seen_ids: dict[tuple, tuple] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, conn: sa.Connection, batch_id: int, **options) -> Context:
+        """Read the school and wave lookups once per file."""
+        schools: dict[str, str] = {}
+        for school_id, name in conn.execute(sa.select(schema.school.c.school_id, schema.school.c.name)):
+            schools[clean_text(school_id).lower()] = school_id
+            schools[clean_text(name).lower()] = school_id
+        waves = set(conn.execute(sa.select(schema.screening_wave.c.wave_id)).scalars())
+        return cls(conn=conn, batch_id=batch_id, schools=schools, waves=waves, **options)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An import kind: fields, natural key, checks and the table rows it builds."""
+
+    name: str
+    title: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]
+    build: Callable[[list[Row], Context], list[Write]]
+    checks: tuple[Callable[[Row, Context], list[tuple[str, str]]], ...] = ()
+    needs_school_year: bool = False
+
+
+# --- shared checks ----------------------------------------------------------------------
+
+
+def needs(*fields: str):
+    """Mark a check as only meaningful when the file has ``fields`` (it is skipped otherwise)."""
+
+    def mark(check):
+        check.needs = fields
+        return check
+
+    return mark
+
+
+@needs("school")
+def check_school(row: Row, ctx: Context) -> list[tuple[str, str]]:
+    """Replace ``school`` text by its ``school_id``; unknown schools are refused."""
+    text = row.get("school")
+    if text is None:
+        return []
+    school_id = ctx.schools.get(text.lower())
+    if school_id is None:
+        return [("school", "unknown_school")]
+    row["school"] = school_id
+    return []
+
+
+@needs("age", "grade")
+def check_age_grade(row: Row, ctx: Context) -> list[tuple[str, str]]:
+    """An age must fit the grade: grade + 4 ≤ age ≤ grade + 10."""
+    age, grade = row.get("age"), row.get("grade")
+    if age is None or grade is None or grade + 4 <= age <= grade + 10:
+        return []
+    return [("age", "age_grade_mismatch")]
+
+
+def check_school_year(row: Row, ctx: Context) -> list[tuple[str, str]]:
+    """Fill ``school_year`` from the ``--school-year`` option when the file has none."""
+    if row.get("school_year") is None:
+        row["school_year"] = ctx.school_year
+    return []
+
+
+def _consistent(id_field: str, fields: tuple[str, ...]) -> Callable[[Row, Context], list[tuple[str, str]]]:
+    """Rows sharing ``id_field`` must agree on ``fields`` (the first line wins)."""
+
+    def check(row: Row, ctx: Context) -> list[tuple[str, str]]:
+        values = tuple(row.get(f) for f in fields)
+        first = ctx.seen_ids.setdefault((id_field, row[id_field]), values)
+        return [(f, "inconsistent") for f, a, b in zip(fields, values, first, strict=True) if a != b]
+
+    return check
+
+
+@needs("wave")
+def check_wave(row: Row, ctx: Context) -> list[tuple[str, str]]:
+    """A referenced screening wave must exist."""
+    wave = row.get("wave")
+    return [] if wave is None or wave in ctx.waves else [("wave", "unknown_wave")]
+
+
+def _new_students(rows: list[Row], ctx: Context) -> Write:
+    """Student rows (pid only) for pids the database does not hold yet."""
+    return schema.student, [{"pid": r["pid"], "batch_id": ctx.batch_id} for r in rows], "insert_missing"
+
+
+# --- fields shared by several kinds -----------------------------------------------------
+
+STUDENT_NUMBER = Field("student_number", required=True, doc="学籍号; becomes the pseudonym pid, never stored")
+NAME = Field("name", doc="姓名: read for the quarantine report only, never stored")
+SCHOOL = Field("school", clean_text, doc="school_id or Chinese school name from the school table")
+SCHOOL_YEAR = Field("school_year", p.school_year, doc="学年 2024-2025 (or --school-year)")
+GENDER = Field("gender", p.gender, doc="男/女, M/F")
+GRADE = Field("grade", p.grade, doc="1-12, 七年级, 初一, 高三")
+CLASS = Field("class", p.class_no, doc="3, 3班, (3)班, 初一(3)班")
+AGE = Field("age", p.age, doc="5-20, checked against grade")
+COHORT = Field("cohort", p.year, doc="届: 2023, 2023届")
+
+_YES_NO = p.boolean
+
+
+def _bool_field(name: str, doc: str, required: bool = True) -> Field:
+    return Field(name, _YES_NO, required=required, doc=f"{doc}: 是/否")
+
+
+# --- roster -------------------------------------------------------------------------------
+
+
+def _build_roster(rows: list[Row], ctx: Context) -> list[Write]:
+    students = [
+        {
+            "pid": r["pid"],
+            "gender": r.get("gender"),
+            "birth_year": r.get("birth"),
+            "cohort": r.get("cohort"),
+            "batch_id": ctx.batch_id,
+        }
+        for r in rows
+    ]
+    enrolments = [
+        {
+            "pid": r["pid"],
+            "school_year": r["school_year"],
+            "school_id": r["school"],
+            "grade": r["grade"],
+            "class_no": r["class"],
+            "boarder": r.get("boarder"),
+            "batch_id": ctx.batch_id,
+        }
+        for r in rows
+    ]
+    return [(schema.student, students, "upsert"), (schema.enrolment, enrolments, "upsert")]
+
+
+ROSTER = Kind(
+    name="roster",
+    title="学生名册 / student roster (students and enrolments)",
+    fields=(
+        STUDENT_NUMBER,
+        NAME,
+        GENDER,
+        Field("birth", p.birth_year, doc="出生日期 or 出生年份 (only the year is kept)"),
+        COHORT,
+        Field("school", clean_text, required=True, doc=SCHOOL.doc),
+        SCHOOL_YEAR,
+        Field("grade", p.grade, required=True, doc=GRADE.doc),
+        Field("class", p.class_no, required=True, doc=CLASS.doc),
+        AGE,
+        _bool_field("boarder", "住校", required=False),
+    ),
+    key=("pid", "school_year"),
+    build=_build_roster,
+    checks=(check_school_year, check_school, check_age_grade),
+    needs_school_year=True,
+)
+
+# --- staff ----------------------------------------------------------------------------------
+
+_EMPLOYMENT = {
+    "专职": "full_time",
+    "full_time": "full_time",
+    "full-time": "full_time",
+    "兼职": "part_time",
+    "part_time": "part_time",
+    "part-time": "part_time",
+}
+
+
+def _build_staff(rows: list[Row], ctx: Context) -> list[Write]:
+    out = [
+        {
+            "staff_id": r["staff_id"],
+            "school_year": r["school_year"],
+            "school_id": r["school"],
+            "employment": r["employment"],
+            "psychology_degree": r.get("psychology_degree"),
+            "certificate": r.get("certificate"),
+            "does_psychology_work": r.get("does_psychology_work"),
+            "weekly_hours": r.get("weekly_hours"),
+            "batch_id": ctx.batch_id,
+        }
+        for r in rows
+    ]
+    return [(schema.staff, out, "upsert")]
+
+
+STAFF = Kind(
+    name="staff",
+    title="心理教师 / psychology staff",
+    fields=(
+        Field("staff_number", required=True, doc="工号; becomes a pseudonymous staff_id, never stored"),
+        NAME,
+        Field("school", clean_text, required=True, doc=SCHOOL.doc),
+        SCHOOL_YEAR,
+        Field("employment", partial(p.choice, options=_EMPLOYMENT), required=True, doc="专职/兼职"),
+        _bool_field("psychology_degree", "心理学专业", required=False),
+        Field("certificate", clean_text, doc="e.g. 心理健康教育C证"),
+        _bool_field("does_psychology_work", "实际从事心理工作", required=False),
+        Field("weekly_hours", partial(p.number, lo=0, hi=60), doc="周课时 0-60"),
+    ),
+    key=("staff_id", "school_year"),
+    build=_build_staff,
+    checks=(check_school_year, check_school),
+    needs_school_year=True,
+)
+
+# --- rooms ------------------------------------------------------------------------------------
+
+_ROOM_FLAGS = (
+    ("individual_room", "个别辅导室"),
+    ("group_room", "团体活动室"),
+    ("reception_area", "办公接待区"),
+    ("mailbox", "心理信箱"),
+    ("rule_duty", "值班制度"),
+    ("rule_appointment", "预约制度"),
+    ("rule_counselling", "辅导制度"),
+    ("rule_archive", "档案建设制度"),
+    ("rule_transfer", "档案移交制度"),
+)
+
+
+def _build_rooms(rows: list[Row], ctx: Context) -> list[Write]:
+    names = [n for n, _ in _ROOM_FLAGS] + ["area_m2", "open_hours_week", "inspected_on", "inspection_passed"]
+    out = [
+        {
+            "school_id": r["school"],
+            "school_year": r["school_year"],
+            **{n: r.get(n) for n in names},
+            "batch_id": ctx.batch_id,
+        }
+        for r in rows
+    ]
+    return [(schema.room, out, "upsert")]
+
+
+ROOMS = Kind(
+    name="rooms",
+    title="心理辅导室 / counselling rooms",
+    fields=(
+        Field("school", clean_text, required=True, doc=SCHOOL.doc),
+        SCHOOL_YEAR,
+        *(_bool_field(n, doc) for n, doc in _ROOM_FLAGS),
+        Field("area_m2", partial(p.number, lo=0, hi=2000), doc="面积 m²"),
+        Field("open_hours_week", partial(p.number, lo=0, hi=168), doc="每周开放时长 hours"),
+        Field("inspected_on", p.day, doc="年检日期"),
+        _bool_field("inspection_passed", "年检合格", required=False),
+    ),
+    key=("school", "school_year"),
+    build=_build_rooms,
+    checks=(check_school_year, check_school),
+    needs_school_year=True,
+)
+
+# --- activities -------------------------------------------------------------------------------
+
+_ACTIVITY_KINDS = {
+    "讲座": "lecture",
+    "专题讲座": "lecture",
+    "家长课堂": "parent_class",
+    "嘉年华": "carnival",
+    "心理嘉年华": "carnival",
+    "主题班会": "themed_meeting",
+    "社团": "club",
+    "培训": "training",
+    **{k: k for k in schema.ACTIVITY_KINDS},
+}
+
+
+def _build_activities(rows: list[Row], ctx: Context) -> list[Write]:
+    out = [
+        {
+            "activity_id": r["activity_id"],
+            "held_on": r["held_on"],
+            "school_id": r.get("school"),
+            "kind": r["activity_kind"],
+            "title": r["title"],
+            "attendance": r.get("attendance"),
+            "batch_id": ctx.batch_id,
+        }
+        for r in rows
+    ]
+    return [(schema.activity, out, "upsert")]
+
+
+ACTIVITIES = Kind(
+    name="activities",
+    title="心理健康活动 / activities (lectures, parent classes, carnivals …)",
+    fields=(
+        Field("activity_id", clean_text, required=True, doc="活动编号"),
+        Field("held_on", p.day, required=True, doc="日期"),
+        Field("school", clean_text, doc="学校; empty for a district-level activity"),
+        Field(
+            "activity_kind",
+            partial(p.choice, options=_ACTIVITY_KINDS),
+            required=True,
+            doc="讲座/家长课堂/嘉年华/主题班会/社团/培训",
+        ),
+        Field("title", clean_text, required=True, doc="活动名称"),
+        Field("attendance", partial(p.integer, lo=0, hi=100_000), doc="参与人数"),
+    ),
+    key=("activity_id",),
+    build=_build_activities,
+    checks=(check_school,),
+)
+
+# --- interventions ------------------------------------------------------------------------------
+
+_ARMS = {
+    "实验组": "treatment",
+    "干预组": "treatment",
+    "treatment": "treatment",
+    "对照组": "comparison",
+    "comparison": "comparison",
+    "control": "comparison",
+}
+_INTERVENTION_FIELDS = (
+    "title",
+    "intervention_kind",
+    "school",
+    "school_year",
+    "instrument",
+    "scale",
+    "sessions_planned",
+    "start_on",
+    "end_on",
+)
+
+
+def _build_interventions(rows: list[Row], ctx: Context) -> list[Write]:
+    interventions = {}
+    for r in rows:
+        interventions.setdefault(
+            r["intervention_id"],
+            {
+                "intervention_id": r["intervention_id"],
+                "school_id": r["school"],
+                "school_year": r["school_year"],
+                "kind": r["intervention_kind"],
+                "title": r["title"],
+                "instrument": r["instrument"],
+                "scale": r.get("scale") or "total",
+                "sessions_planned": r["sessions_planned"],
+                "start_on": r["start_on"],
+                "end_on": r["end_on"],
+                "batch_id": ctx.batch_id,
+            },
+        )
+    participants = [
+        {
+            "intervention_id": r["intervention_id"],
+            "pid": r["pid"],
+            "arm": r["arm"],
+            **{k: r.get(k) for k in ("sessions_attended", "pre_score", "post_score", "pre_on", "post_on")},
+            "batch_id": ctx.batch_id,
+        }
+        for r in rows
+    ]
+    return [
+        _new_students(rows, ctx),
+        (schema.intervention, list(interventions.values()), "upsert"),
+        (schema.participant, participants, "upsert"),
+    ]
+
+
+INTERVENTIONS = Kind(
+    name="interventions",
+    title="干预项目 / interventions (one line per participant, pre/post scores)",
+    fields=(
+        Field("intervention_id", clean_text, required=True, doc="项目编号"),
+        Field("title", clean_text, required=True, doc="项目名称"),
+        Field("intervention_kind", clean_text, required=True, doc="干预类型, e.g. group_counselling"),
+        Field("school", clean_text, required=True, doc=SCHOOL.doc),
+        SCHOOL_YEAR,
+        Field("instrument", lambda t: t.lower(), required=True, doc="结局量表 code, e.g. phq9"),
+        Field("scale", clean_text, doc="维度 (default total)"),
+        Field("sessions_planned", partial(p.integer, lo=1, hi=200), required=True, doc="计划次数"),
+        Field("start_on", p.day, required=True, doc="开始日期"),
+        Field("end_on", p.day, required=True, doc="结束日期"),
+        STUDENT_NUMBER,
+        NAME,
+        Field("arm", partial(p.choice, options=_ARMS), required=True, doc="组别 实验组/对照组"),
+        Field("sessions_attended", partial(p.integer, lo=0, hi=200), doc="出勤次数"),
+        Field("pre_score", p.number, doc="前测"),
+        Field("post_score", p.number, doc="后测"),
+        Field("pre_on", p.day, doc="前测日期"),
+        Field("post_on", p.day, doc="后测日期"),
+    ),
+    key=("intervention_id", "pid"),
+    build=_build_interventions,
+    checks=(check_school_year, check_school, _consistent("intervention_id", _INTERVENTION_FIELDS)),
+    needs_school_year=True,
+)
+
+# --- crisis ---------------------------------------------------------------------------------------
+
+_SOURCES = {
+    "普测": "screening",
+    "筛查": "screening",
+    "观察": "observation",
+    "教师观察": "observation",
+    "主动求助": "self_referral",
+    "自主求助": "self_referral",
+    "家长": "parent",
+    "同伴": "peer",
+    **{k: k for k in ("screening", "observation", "self_referral", "parent", "peer")},
+}
+_STAGES = {
+    "发现": "raised",
+    "上报": "raised",
+    "确认": "confirmed",
+    "干预": "intervention",
+    "转介": "referred",
+    "结案": "closed",
+    **{k: k for k in schema.CRISIS_STAGES},
+}
+_LEVELS = {"班级": "class", "学校": "school", "社会": "society", **{k: k for k in schema.CRISIS_LEVELS}}
+_CASE_FIELDS = ("pid", "school", "crisis_source", "severity", "local_label", "wave")
+
+
+def _build_crisis(rows: list[Row], ctx: Context) -> list[Write]:
+    cases = {}
+    for r in rows:
+        cases.setdefault(
+            r["case_id"],
+            {
+                "case_id": r["case_id"],
+                "pid": r["pid"],
+                "school_id": r["school"],
+                "source": r["crisis_source"],
+                "severity": r["severity"],
+                "local_label": r.get("local_label"),
+                "wave_id": r.get("wave"),
+                "batch_id": ctx.batch_id,
+            },
+        )
+    events = [
+        {
+            "case_id": r["case_id"],
+            "seq": r["seq"],
+            "stage": r["stage"],
+            "level": r["level"],
+            "occurred_at": r["occurred_at"],
+            "batch_id": ctx.batch_id,
+        }
+        for r in rows
+    ]
+    return [
+        _new_students(rows, ctx),
+        (schema.crisis_case, list(cases.values()), "upsert"),
+        (schema.crisis_event, events, "upsert"),
+    ]
+
+
+CRISIS = Kind(
+    name="crisis",
+    title="危机个案 / crisis cases and stage events (one line per event)",
+    fields=(
+        Field("case_id", clean_text, required=True, doc="个案编号"),
+        STUDENT_NUMBER,
+        NAME,
+        Field("school", clean_text, required=True, doc=SCHOOL.doc),
+        Field(
+            "crisis_source",
+            partial(p.choice, options=_SOURCES),
+            required=True,
+            doc="来源 普测/观察/主动求助/家长/同伴",
+        ),
+        Field("severity", partial(p.integer, lo=1, hi=3), required=True, doc="严重程度 1-3 (3 most severe)"),
+        Field("local_label", clean_text, doc="预警等级 as the school writes it"),
+        Field("wave", clean_text, doc="普测批次 wave_id (must exist)"),
+        Field("seq", partial(p.integer, lo=1, hi=100), required=True, doc="序号 of the event"),
+        Field(
+            "stage", partial(p.choice, options=_STAGES), required=True, doc="阶段 发现/确认/干预/转介/结案"
+        ),
+        Field("level", partial(p.choice, options=_LEVELS), required=True, doc="层级 班级/学校/社会"),
+        Field("occurred_at", p.moment, required=True, doc="时间 2024-09-01 08:30"),
+    ),
+    key=("case_id", "seq"),
+    build=_build_crisis,
+    checks=(check_school, check_wave, _consistent("case_id", _CASE_FIELDS)),
+)

@@ -1,0 +1,236 @@
+"""Cell parsers: one text cell in, one typed value out, or :class:`Bad` with a reason code.
+
+Every parser receives text already passed through :func:`clean_text` and never
+receives an empty string (empty cells are handled by the caller).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+
+from psychanalytics.ingest._problems import Bad
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_STAGE_OFFSET = {"初": 6, "高": 9}
+
+
+def integer(text: str, lo: int | None = None, hi: int | None = None) -> int:
+    """Whole number (``"3"``, ``"3.0"``), optionally within ``lo..hi``.
+
+    >>> integer("12", 1, 12)
+    12
+    """
+    m = re.fullmatch(r"([+-]?\d+)(?:\.0+)?", text)
+    if not m:
+        raise Bad("not_integer")
+    value = int(m.group(1))
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise Bad("out_of_range")
+    return value
+
+
+def age(text: str) -> int:
+    """Age in whole years, 5-20 (school age); anything else is ``impossible_age``.
+
+    >>> age("13")
+    13
+    """
+    try:
+        value = integer(text)
+    except Bad:
+        raise Bad("impossible_age") from None
+    if not 5 <= value <= 20:
+        raise Bad("impossible_age")
+    return value
+
+
+def number(text: str, lo: float | None = None, hi: float | None = None) -> float:
+    """Decimal number, optionally within ``lo..hi``.
+
+    >>> number("36.5")
+    36.5
+    """
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
+        raise Bad("not_number")
+    value = float(text)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise Bad("out_of_range")
+    return value
+
+
+@lru_cache(maxsize=64)
+def gender(text: str) -> str:
+    """``F`` or ``M`` from 女/男, F/M, female/male.
+
+    >>> gender("女"), gender("male")
+    ('F', 'M')
+    """
+    value = {"女": "F", "f": "F", "female": "F", "男": "M", "m": "M", "male": "M"}.get(text.lower())
+    if value is None:
+        raise Bad("bad_gender")
+    return value
+
+
+def _cn_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    return _CN_DIGITS.get(text)
+
+
+@lru_cache(maxsize=256)
+def grade(text: str) -> int:
+    """年级 1-12 from ``7``, ``七年级``, ``初一``, ``高三``, ``3年级``.
+
+    >>> [grade(t) for t in ("7", "七年级", "初一", "高三", "3年级")]
+    [7, 7, 7, 12, 3]
+    """
+    m = re.fullmatch(r"([初高])([一二三])(?:年级)?", text)
+    if m:
+        return _STAGE_OFFSET[m.group(1)] + _CN_DIGITS[m.group(2)]
+    m = re.fullmatch(r"(\d{1,2}|[一二三四五六七八九]|十[一二]?)\s*(?:年级)?", text)
+    if not m:
+        raise Bad("impossible_grade")
+    token = m.group(1)
+    value = 10 + (_CN_DIGITS.get(token[1:], 0)) if token.startswith("十") else _cn_number(token)
+    if value is None or not 1 <= value <= 12:
+        raise Bad("impossible_grade")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def class_no(text: str) -> int:
+    """班级 number from ``3``, ``3班``, ``(3)班``, ``初一(3)班``, ``七年级3班``.
+
+    >>> [class_no(t) for t in ("3", "3班", "(3)班", "初一(12)班", "七年级3班")]
+    [3, 3, 3, 12, 3]
+    """
+    m = re.search(r"\(?(\d{1,3})\)?\s*班?$", text)
+    if not m or int(m.group(1)) < 1:
+        raise Bad("bad_class")
+    return int(m.group(1))
+
+
+@lru_cache(maxsize=256)
+def year(text: str) -> int:
+    """A calendar year from ``2023``, ``2023届``, ``2023级``, ``2023年``.
+
+    >>> year("2023届")
+    2023
+    """
+    m = re.fullmatch(r"((?:19|20)\d{2})\s*[届级年]?", text)
+    if not m:
+        raise Bad("bad_year")
+    return int(m.group(1))
+
+
+def birth_year(text: str) -> int:
+    """Birth year from ``2012``, ``2012-05-03``, ``2012年5月``.
+
+    >>> birth_year("2012-05-03"), birth_year("2012年5月")
+    (2012, 2012)
+    """
+    m = re.match(r"((?:19|20)\d{2})(?:$|[-/.年])", text)
+    if not m:
+        raise Bad("bad_year")
+    return int(m.group(1))
+
+
+@lru_cache(maxsize=64)
+def school_year(text: str) -> str:
+    """``2024-2025`` from ``2024-2025``, ``2024—2025学年``, ``2024/2025``.
+
+    >>> school_year("2024—2025学年")
+    '2024-2025'
+    """
+    m = re.fullmatch(r"((?:19|20)\d{2})\s*[-—–~/至]\s*((?:19|20)\d{2})\s*(?:学年)?", text)
+    if not m or int(m.group(2)) != int(m.group(1)) + 1:
+        raise Bad("bad_school_year")
+    return f"{m.group(1)}-{m.group(2)}"
+
+
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def day(text: str) -> date:
+    """A date from ``2024-09-01``, ``2024/9/1``, ``2024.9.1``, ``2024年9月1日``.
+
+    >>> day("2024年9月1日")
+    datetime.date(2024, 9, 1)
+    """
+    m = _DATE.fullmatch(text)
+    if not m:
+        raise Bad("bad_date")
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise Bad("bad_date") from None
+
+
+def moment(text: str) -> datetime:
+    """A date and time from ``2024-09-01 08:30[:00]`` or a date alone (midnight).
+
+    >>> moment("2024/9/1 8:30")
+    datetime.datetime(2024, 9, 1, 8, 30)
+    """
+    m = re.fullmatch(r"(.+?)(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?", text)
+    when = day(m.group(1))
+    if m.group(2) is None:
+        return datetime(when.year, when.month, when.day)
+    try:
+        return datetime(
+            when.year, when.month, when.day, int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)
+        )
+    except ValueError:
+        raise Bad("bad_date") from None
+
+
+_TRUE = {"是", "有", "y", "yes", "true", "1", "√", "合格", "通过"}
+_FALSE = {"否", "无", "没有", "n", "no", "false", "0", "×", "不合格", "未通过"}
+
+
+@lru_cache(maxsize=64)
+def boolean(text: str) -> bool:
+    """是/否, 有/无, 合格/不合格, yes/no, true/false, 1/0.
+
+    >>> boolean("是"), boolean("无"), boolean("TRUE")
+    (True, False, True)
+    """
+    key = text.lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise Bad("bad_boolean")
+
+
+@lru_cache(maxsize=4096)
+def seconds(text: str) -> int:
+    """作答用时 in seconds from ``325``, ``5分25秒``, ``00:05:25``, ``5:25``.
+
+    >>> [seconds(t) for t in ("325", "5分25秒", "00:05:25", "5:25", "12分")]
+    [325, 325, 325, 325, 720]
+    """
+    if re.fullmatch(r"\d+(?:\.0+)?", text):
+        return int(float(text))
+    m = re.fullmatch(r"(?:(\d+)\s*(?:小时|时))?\s*(?:(\d+)\s*分(?:钟)?)?\s*(?:(\d+)\s*秒)?", text)
+    if m and any(m.groups()):
+        h, mi, s = (int(g or 0) for g in m.groups())
+        return h * 3600 + mi * 60 + s
+    m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{2})", text)
+    if m:
+        return int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
+    raise Bad("bad_duration")
+
+
+def choice(text: str, options: dict[str, str]) -> str:
+    """Map Chinese or English labels (lower-cased keys) to a stored code.
+
+    >>> choice("对照组", {"对照组": "comparison", "comparison": "comparison"})
+    'comparison'
+    """
+    value = options.get(text.lower())
+    if value is None:
+        raise Bad("bad_choice")
+    return value

@@ -1,0 +1,66 @@
+"""The importer's error type and the vocabulary of row problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REASONS: dict[str, str] = {
+    "short_row": "列数与表头不符 / number of fields differs from the header",
+    "missing_required": "必填项为空 / required value is empty",
+    "not_integer": "不是整数 / not a whole number",
+    "not_number": "不是数字 / not a number",
+    "out_of_range": "超出取值范围 / value out of the allowed range",
+    "bad_gender": "无法识别的性别 / gender not recognised (男/女, M/F)",
+    "impossible_grade": "年级不合理 / impossible grade (1-12, 初一, 高一 …)",
+    "impossible_age": "年龄不合理 / impossible age (5-20)",
+    "age_grade_mismatch": "年龄与年级不符 / age does not fit the grade",
+    "bad_class": "无法识别的班级 / class number not recognised",
+    "bad_year": "无法识别的年份 / year not recognised",
+    "bad_school_year": "无法识别的学年 / school year not recognised (2024-2025)",
+    "bad_date": "无法识别的日期 / date not recognised (2024-09-01)",
+    "bad_boolean": "无法识别的是/否 / yes/no value not recognised",
+    "bad_choice": "不是允许的选项 / not one of the allowed values",
+    "bad_duration": "无法识别的用时 / duration not recognised (秒, 5分25秒, 00:05:25)",
+    "unknown_school": "学校不存在 / school not in the school table",
+    "unknown_wave": "普测批次不存在 / screening wave not in the database",
+    "duplicate_key": "同一文件中重复且内容不同 / same key as an earlier line, different content",
+    "inconsistent": "与同一编号的前一行不一致 / disagrees with an earlier line of the same id",
+    "bad_number_format": "学籍号格式无效 / student number is not valid",
+}
+"""Reason codes stored in ``quarantine.reasons`` with their Chinese / English message."""
+
+
+class IngestError(Exception):
+    """A file the importer refuses as a whole (nothing of it is stored).
+
+    Row-level problems never raise: those rows go to quarantine. This error is
+    for files that cannot be read at all, unknown instruments or kinds, missing
+    key columns, wrong item counts, and broken conservation.
+    """
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One refused value: 1-based source line, column header as in the file, raw value, reason code."""
+
+    line_no: int
+    column: str
+    value: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """Chinese / English text of the reason."""
+        return REASONS[self.reason]
+
+    def as_dict(self) -> dict[str, str]:
+        """The ``{column, value, reason, message}`` entry stored in ``quarantine.reasons``."""
+        return {"column": self.column, "value": self.value, "reason": self.reason, "message": self.message}
+
+
+class Bad(ValueError):
+    """Raised by a cell parser: carries the reason code."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,351 @@
+"""Readers: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) and XLSX, every cell read as text.
+
+Nothing is inferred on the way in: no NA list (a student called ``NA`` stays
+``NA``), leading zeros stay (``00123``), a row with the wrong number of fields
+is reported, never padded. Each row keeps its 1-based line number in the
+source (the Excel row number for XLSX).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from psychanalytics.ingest._problems import IngestError
+
+ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
+"""Encodings tried, in order, with strict decoding of the whole file (GB18030 is a superset of GBK)."""
+
+_BLOCK_BYTES = 1 << 20
+_MAX_CSV_BLOCK_BYTES = 16 << 20
+_XLSX_CHUNK_ROWS = 20_000
+_XLSX_MAGIC = b"PK\x03\x04"
+_UTF8_BOM = codecs.BOM_UTF8
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file opened for import: its hash, format, encoding and header row (as written)."""
+
+    path: Path
+    sha256: str
+    size: int
+    format: str
+    encoding: str | None
+    headers: tuple[str, ...]
+    delimiter: str = ","
+
+
+@dataclass
+class Chunk:
+    """Consecutive rows of a source: text columns, their line numbers, and rows refused by the reader.
+
+    ``columns[i]`` is a ``pyarrow`` string array for ``source.headers[i]``;
+    ``bad_rows`` holds ``(line_no, text, n_fields)`` of rows whose field count
+    differs from the header; ``blank`` counts rows whose every field is empty.
+    """
+
+    columns: list[pa.Array]
+    line_nos: np.ndarray
+    bad_rows: list[tuple[int, str, int]] = field(default_factory=list)
+    blank: int = 0
+    bytes_done: int = 0
+
+    def __len__(self) -> int:
+        return len(self.line_nos)
+
+
+def _scan(path: Path) -> tuple[str, int, str | None, bool]:
+    """SHA-256, size, first strictly decodable encoding (None if none) and whether it is a ZIP (XLSX)."""
+    digest = hashlib.sha256()
+    decoders = {enc: codecs.getincrementaldecoder(enc)("strict") for enc in ENCODINGS}
+    alive = dict.fromkeys(ENCODINGS, True)
+    size = 0
+    head = b""
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK_BYTES):
+            if not size:
+                head = block[:4]
+            size += len(block)
+            digest.update(block)
+            for enc, decoder in decoders.items():
+                if alive[enc]:
+                    try:
+                        decoder.decode(block)
+                    except UnicodeDecodeError:
+                        alive[enc] = False
+    for enc, decoder in decoders.items():
+        if alive[enc]:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                alive[enc] = False
+    if alive["utf-8-sig"] and not head.startswith(_UTF8_BOM):
+        alive["utf-8-sig"] = False
+    encoding = next((enc for enc in ENCODINGS if alive[enc]), None)
+    return digest.hexdigest(), size, encoding, head.startswith(_XLSX_MAGIC)
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        return fh.readline().rstrip("\r\n")
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", "\t", ";")}
+    return max(counts, key=counts.get) if any(counts.values()) else ","
+
+
+def open_source(path: str | Path) -> Source:
+    """Hash a file, detect CSV/XLSX and the CSV encoding, and read its header row.
+
+    Raises
+    ------
+    IngestError
+        The file is missing, empty, not decodable as UTF-8/GB18030, or has no header.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = p.write_bytes("学籍号,姓名\\n00123,NA\\n".encode("gbk"))
+    >>> src = open_source(p)
+    >>> src.encoding, src.headers
+    ('gb18030', ('学籍号', '姓名'))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file / 文件不存在")
+    sha, size, encoding, is_zip = _scan(path)
+    if size == 0:
+        raise IngestError(f"{path.name}: the file is empty / 文件为空")
+    if is_zip:
+        headers = _xlsx_headers(path)
+        return Source(path, sha, size, "xlsx", None, headers)
+    if encoding is None:
+        raise IngestError(
+            f"{path.name}: not a CSV in UTF-8 or GBK/GB18030, nor an XLSX workbook / 无法识别的文件编码"
+        )
+    line = _first_line(path, encoding)
+    delimiter = _delimiter(line)
+    try:
+        headers = tuple(next(csv.reader([line], delimiter=delimiter)))
+    except (csv.Error, StopIteration) as exc:
+        raise IngestError(f"{path.name}: header line cannot be read ({exc}) / 表头无法读取") from None
+    if not any(h.strip() for h in headers):
+        raise IngestError(f"{path.name}: the first line holds no column names / 第一行没有列名")
+    return Source(path, sha, size, "csv", encoding, headers, delimiter)
+
+
+def iter_chunks(source: Source) -> Iterator[Chunk]:
+    """Yield the data rows of ``source`` (after the header) as text :class:`Chunk` objects.
+
+    Every reader failure (malformed file, broken ZIP, bad quoting) is raised as
+    :class:`IngestError`.
+    """
+    try:
+        if source.format == "xlsx":
+            yield from _xlsx_chunks(source)
+        else:
+            yield from _csv_chunks(source)
+    except IngestError:
+        raise
+    except Exception as exc:  # any reader failure on malformed bytes becomes the importer's error
+        raise IngestError(f"{source.path.name}: cannot be read as {source.format.upper()}: {exc}") from None
+
+
+def _line_numbers(start: int, count: int, skipped: set[int]) -> tuple[np.ndarray, int]:
+    out = np.empty(count, dtype=np.int64)
+    line, i = start, 0
+    if not any(s >= start for s in skipped):
+        out[:] = np.arange(start, start + count)
+        return out, start + count
+    while i < count:
+        if line not in skipped:
+            out[i] = line
+            i += 1
+        line += 1
+    return out, line
+
+
+def _blank_mask(columns: list[pa.Array]) -> np.ndarray:
+    """Rows whose every field is empty or whitespace (checked column by column while any remain)."""
+    mask = np.ones(len(columns[0]), dtype=bool)
+    for col in columns:
+        candidates = np.flatnonzero(mask)
+        if not len(candidates):
+            break
+        values = col if len(candidates) == len(col) else col.take(pa.array(candidates))
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0).to_numpy(zero_copy_only=False)
+        mask[candidates[~empty]] = False
+    return mask
+
+
+def _csv_chunks(source: Source) -> Iterator[Chunk]:
+    width = len(source.headers)
+    names = [f"c{i}" for i in range(width)]
+    pending: list[tuple[int, str, int]] = []
+
+    def on_invalid(row) -> str:
+        pending.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    encoding = "utf8" if source.encoding == "utf-8" else source.encoding
+    # blocks of 1-16 MB, about an eighth of the file: big enough to amortise per-chunk work on a
+    # million-row wave, small enough to keep memory flat and report progress on a modest file
+    block = int(min(_MAX_CSV_BLOCK_BYTES, max(_BLOCK_BYTES, source.size // 8)))
+    read_options = pacsv.ReadOptions(
+        use_threads=False, block_size=block, skip_rows=1, column_names=names, encoding=encoding
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=source.delimiter,
+        newlines_in_values=False,
+        ignore_empty_lines=False,
+        invalid_row_handler=on_invalid,
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
+    next_line = 2
+    skipped: set[int] = set()
+    with source.path.open("rb") as fh:
+        reader = pacsv.open_csv(
+            fh, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+        )
+        for batch in reader:
+            bad = [b for b in pending if b[1].strip()]
+            blank = len(pending) - len(bad)
+            skipped.update(b[0] for b in pending)
+            pending.clear()
+            line_nos, next_line = _line_numbers(next_line, batch.num_rows, skipped)
+            columns = list(batch.columns)
+            yield _drop_blank(columns, line_nos, bad, blank, fh.tell())
+        bad = [b for b in pending if b[1].strip()]
+        if pending:
+            yield Chunk(
+                [pa.array([], pa.string())] * width,
+                np.empty(0, np.int64),
+                bad,
+                len(pending) - len(bad),
+                source.size,
+            )
+
+
+def _drop_blank(columns, line_nos, bad, blank, bytes_done) -> Chunk:
+    if len(line_nos):
+        is_blank = _blank_mask(columns)
+        if is_blank.any():
+            keep = pa.array(~is_blank)
+            columns = [pc.filter(c, keep) for c in columns]
+            line_nos = line_nos[~is_blank]
+            blank += int(is_blank.sum())
+    return Chunk(columns, line_nos, bad, blank, bytes_done)
+
+
+def cell_text(value) -> str:
+    """Text of an XLSX cell value as a person reads it (``12.0`` → ``12``, dates ISO).
+
+    >>> cell_text(12.0), cell_text(0.5), cell_text(None), cell_text(datetime(2024, 9, 1))
+    ('12', '0.5', '', '2024-09-01')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _open_workbook(path: Path):
+    import openpyxl
+
+    try:
+        # a file object, not a path: openpyxl would refuse a workbook named .csv by its extension
+        return openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+    except Exception as exc:  # any failure on a malformed ZIP/XML becomes the importer's error
+        raise IngestError(
+            f"{path.name}: not a readable XLSX workbook ({exc}) / 无法读取的Excel文件"
+        ) from None
+
+
+def _xlsx_headers(path: Path) -> tuple[str, ...]:
+    wb = _open_workbook(path)
+    try:
+        rows = wb.active.iter_rows(min_row=1, max_row=1, values_only=True)
+        headers = [cell_text(v) for v in next(rows, ())]
+    except Exception as exc:  # malformed sheet XML
+        raise IngestError(f"{path.name}: the first sheet cannot be read ({exc}) / 无法读取工作表") from None
+    finally:
+        wb.close()
+    while headers and not headers[-1].strip():
+        headers.pop()
+    if not any(h.strip() for h in headers):
+        raise IngestError(f"{path.name}: the first row holds no column names / 第一行没有列名")
+    return tuple(headers)
+
+
+def _xlsx_chunks(source: Source) -> Iterator[Chunk]:
+    width = len(source.headers)
+    wb = _open_workbook(source.path)
+    try:
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        bad: list[tuple[int, str, int]] = []
+
+        last_row = wb.active.max_row or 1
+
+        def flush(line_no: int) -> Chunk:
+            columns = [pa.array([r[i] for r in rows], pa.string()) for i in range(width)]
+            done = int(source.size * min(1.0, line_no / last_row))
+            chunk = _drop_blank(columns, np.asarray(lines, dtype=np.int64), list(bad), 0, done)
+            rows.clear(), lines.clear(), bad.clear()
+            return chunk
+
+        line_no = 1
+
+        for line_no, row in enumerate(wb.active.iter_rows(min_row=2, values_only=True), start=2):
+            texts = [cell_text(v) for v in row]
+            while len(texts) > width and not texts[-1].strip():
+                texts.pop()
+            if len(texts) > width:
+                bad.append((line_no, _join(texts), len(texts)))
+                continue
+            rows.append(texts + [""] * (width - len(texts)))
+            lines.append(line_no)
+            if len(rows) >= _XLSX_CHUNK_ROWS:
+                yield flush(line_no)
+        yield flush(last_row)
+    finally:
+        wb.close()
+
+
+def _join(fields: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    return buf.getvalue()
+
+
+def row_text(chunk: Chunk, i: int) -> str:
+    """The ``i``-th row of ``chunk`` as one CSV line (stored as ``quarantine.raw``)."""
+    return _join([col[i].as_py() for col in chunk.columns])

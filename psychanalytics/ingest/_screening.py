@@ -1,0 +1,279 @@
+"""The screening kind: item-level or summary-only platform exports of one instrument in one wave.
+
+Item columns (``1.题干``, ``1、…``, ``Q1``, ``1``) become an int8 matrix checked
+cell by cell against the instrument's allowed codes (vectorised on the Arrow
+buffers); summary columns (总分, 总分（标准分）, dimension names) become
+``reported_score`` rows whose ``metric`` is what the header declares
+(``raw``, ``standard``) or ``unknown``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from operator import itemgetter
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from psychanalytics.ingest import _parse as p
+from psychanalytics.ingest._headers import clean_text, match_key
+from psychanalytics.ingest._kinds import (
+    AGE,
+    CLASS,
+    COHORT,
+    GENDER,
+    GRADE,
+    NAME,
+    SCHOOL,
+    STUDENT_NUMBER,
+    Context,
+    Field,
+    Kind,
+    Row,
+    Write,
+    check_age_grade,
+    check_school,
+)
+from psychanalytics.ingest._problems import IngestError
+from psychanalytics.store import schema
+from psychanalytics.store.packing import unpack_items
+from psychanalytics.store.writes import scores_to_rows
+
+_PLATFORM_FLAGS = {"1": "1", "有效": "1", "99": "99", "无效": "99"}
+_METRIC_SUFFIX = re.compile(r"^(.*?)\s*\(?(标准分|原始分|粗分|T分)\)?$")
+_METRICS = {"标准分": "standard", "T分": "standard", "原始分": "raw", "粗分": "raw"}
+_TOTAL_NAMES = {"总分", "总分数", "total", "总粗分"}
+SCALE_ALIASES = {"交往焦虑": "对人焦虑", "敏感倾向": "过敏倾向"}
+"""Platform names of MHT scales (instruments.md §2.1) → the spec's Chinese scale name."""
+
+
+def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
+    """Student, enrolment, response, reported-score, score and validity rows of accepted screening lines.
+
+    Students and enrolments unknown to the database are created (the roster stays
+    authoritative: existing rows are kept); responses and scores are upserted.
+    Every row of one chunk has the same keys (the file's columns).
+    """
+    wave, spec, batch = ctx.wave, ctx.spec, ctx.batch_id
+    rows = sorted(rows, key=itemgetter("pid"))  # key order: B-tree inserts touch neighbouring pages
+    present = rows[0].keys()
+
+    def column(name: str) -> list | None:
+        return [r[name] for r in rows] if name in present else None
+
+    pids = column("pid")
+    writes: list[Write] = [
+        (
+            schema.student,
+            {"pid": pids, "gender": column("gender"), "cohort": column("cohort"), "batch_id": batch},
+            "insert_missing",
+        ),
+    ]
+    if {"school", "grade", "class"} <= present:
+        placed = [r for r in rows if r["school"] and r["grade"] and r["class"]]
+        writes.append(
+            (
+                schema.enrolment,
+                [
+                    {
+                        "pid": r["pid"],
+                        "school_year": wave.school_year,
+                        "school_id": r["school"],
+                        "grade": r["grade"],
+                        "class_no": r["class"],
+                        "batch_id": batch,
+                    }
+                    for r in placed
+                ],
+                "insert_missing",
+            )
+        )
+    base = {"wave_id": wave.wave_id, "instrument": spec.code, "batch_id": batch}
+    if "items" in present:
+        writes.append(
+            (
+                schema.response,
+                {
+                    **base,
+                    "pid": pids,
+                    "instrument_version": spec.version,
+                    "items": column("items"),
+                    "seconds": column("seconds"),
+                },
+                "upsert",
+            )
+        )
+    if "reported" in present:
+        writes.append(
+            (
+                schema.reported_score,
+                [
+                    {**base, "pid": r["pid"], "scale": scale, "value": value, "metric": metric}
+                    for r in rows
+                    for scale, metric, value in r["reported"]
+                ],
+                "upsert",
+            )
+        )
+    flags = dict(
+        zip(
+            pids,
+            (None if f is None else int(f) for f in column("platform_flag") or [None] * len(rows)),
+            strict=True,
+        )
+    )
+    if ctx.score and "items" in present:
+        from psychanalytics import scoring
+
+        matrix = unpack_items(column("items"), spec.n_items)
+        scored = scoring.score(
+            pd.DataFrame(matrix, columns=list(spec.item_columns)),
+            spec.code,
+            informant=ctx.informant,
+            norm=ctx.norm,
+        )
+        split = scores_to_rows(scored, pids=pids, wave_id=wave.wave_id, instrument=spec.code, batch_id=batch)
+        validity = [{**v, "platform_flag": flags[v["pid"]]} for v in split["validity"]]
+        writes += [
+            (schema.validity, validity, "upsert"),
+            (schema.score_flag, split["score_flag"], "upsert"),
+            (schema.score, split["score"], "upsert"),
+        ]
+    elif any(f is not None for f in flags.values()):
+        writes.append(
+            (
+                schema.validity,
+                [
+                    {**base, "pid": pid, "valid": flag == 1, "platform_flag": flag}
+                    for pid, flag in flags.items()
+                    if flag is not None
+                ],
+                "upsert",
+            )
+        )
+    return writes
+
+
+SCREENING = Kind(
+    name="screening",
+    title="心理普测结果 / screening results (item-level or summary), one instrument, one wave",
+    fields=(
+        STUDENT_NUMBER,
+        NAME,
+        GENDER,
+        AGE,
+        GRADE,
+        CLASS,
+        COHORT,
+        SCHOOL,
+        Field("seconds", p.seconds, doc="用时/作答用时: 325, 5分25秒, 00:05:25"),
+        Field("platform_flag", partial(p.choice, options=_PLATFORM_FLAGS), doc="有效性: 1/有效, 99/无效"),
+    ),
+    key=("pid",),
+    build=build_screening,
+    checks=(check_school, check_age_grade),
+)
+
+
+def summary_column(header: str, spec) -> tuple[str, str] | None:
+    """``(scale, metric)`` of a summary header such as ``总分（标准分）`` or ``学习焦虑``, or None.
+
+    >>> from psychanalytics import instruments
+    >>> mht = instruments.get("mht")
+    >>> summary_column("总分（标准分）", mht), summary_column("总分", mht)
+    (('total', 'standard'), ('total', 'unknown'))
+    """
+    text = clean_text(header)
+    m = _METRIC_SUFFIX.match(text)
+    base, metric = (m.group(1), _METRICS[m.group(2)]) if m and m.group(1) else (text, "unknown")
+    if base == "总粗分":
+        metric = "raw"
+    if match_key(base) in {match_key(t) for t in _TOTAL_NAMES}:
+        return "total", metric
+    base = SCALE_ALIASES.get(base, base)
+    for scale in spec.scales:
+        if match_key(base) in {match_key(scale.code), match_key(scale.name_zh), match_key(scale.name_en)}:
+            return scale.code, metric
+    return None
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A screening wave as the importer needs it."""
+
+    wave_id: str
+    school_year: str
+
+
+def ensure_wave(conn: sa.Connection, wave_id: str) -> Wave:
+    """The wave ``wave_id``; created when named ``YYYY-autumn`` / ``YYYY-spring`` and missing.
+
+    ``2025-autumn`` → school year 2025-2026, window 1 Sep - 30 Nov, label 2025年秋季普测;
+    ``2026-spring`` → school year 2025-2026, window 1 Mar - 31 May, label 2026年春季普测.
+    """
+    row = conn.execute(
+        sa.select(schema.screening_wave.c.school_year).where(schema.screening_wave.c.wave_id == wave_id)
+    ).first()
+    if row is not None:
+        return Wave(wave_id, row.school_year)
+    m = re.fullmatch(r"((?:19|20)\d{2})-(autumn|spring)", wave_id)
+    if not m:
+        raise IngestError(
+            f"wave {wave_id!r} does not exist and cannot be created from its name (use e.g. 2025-autumn)"
+            " / 普测批次不存在"
+        )
+    y, season = int(m.group(1)), m.group(2)
+    if season == "autumn":
+        school_year, start, end, label = f"{y}-{y + 1}", date(y, 9, 1), date(y, 11, 30), f"{y}年秋季普测"
+    else:
+        school_year, start, end, label = f"{y - 1}-{y}", date(y, 3, 1), date(y, 5, 31), f"{y}年春季普测"
+    conn.execute(
+        schema.screening_wave.insert().values(
+            wave_id=wave_id,
+            school_year=school_year,
+            season=season,
+            window_start=start,
+            window_end=end,
+            label=label,
+        )
+    )
+    return Wave(wave_id, school_year)
+
+
+def _fast_codes(arr: pa.Array) -> np.ndarray | None:
+    """Codes of a column whose every cell is one ASCII digit, read straight from the Arrow buffers."""
+    if arr.null_count or not len(arr):
+        return None
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+    if offsets[-1] - offsets[0] != len(arr) or not (np.diff(offsets) == 1).all():
+        return None
+    digits = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]].astype(np.int16) - 48
+    if ((digits < 0) | (digits > 9)).any():
+        return None
+    return digits
+
+
+def item_codes(arr: pa.Array, allowed: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse one item column: ``(codes int8 with -1 for empty, not-integer mask, out-of-range mask)``."""
+    lut = np.zeros(128, dtype=bool)
+    lut[list(allowed)] = True
+    digits = _fast_codes(arr)
+    if digits is not None:
+        bad_range = ~lut[digits]
+        return np.where(bad_range, -1, digits).astype(np.int8), np.zeros(len(arr), bool), bad_range
+    text = pc.utf8_trim_whitespace(arr)
+    empty = pc.equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+    is_int = pc.match_substring_regex(text, r"^\+?\d{1,3}$").to_numpy(zero_copy_only=False)
+    values = pc.cast(pc.if_else(pa.array(is_int), text, pa.scalar(None, pa.string())), pa.int16())
+    values = values.fill_null(-1).to_numpy(zero_copy_only=False)
+    in_set = is_int & (values < 128) & lut[np.clip(values, 0, 127)]
+    not_int = ~empty & ~is_int
+    bad_range = is_int & ~in_set
+    return np.where(in_set, values, -1).astype(np.int8), not_int, bad_range

@@ -1,0 +1,528 @@
+"""The importer on real files and real databases: encodings, header styles, every error class,
+quarantine, conservation, re-import, pseudonymisation, the sample files and both databases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from psychanalytics import ingest, store, synth
+from psychanalytics.privacy.pseudonym import pseudonymise
+from psychanalytics.store import schema
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+KEY = b"test key for the ingest suite, 32+ bytes"
+SCHOOLS = [
+    dict(school_id="S01", name="示例实验小学", stage="primary", location="urban"),
+    dict(school_id="S02", name="示例第一中学", stage="junior", location="urban"),
+]
+
+
+def _add_schools(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        store.upsert(conn, schema.school, SCHOOLS)
+
+
+@pytest.fixture
+def db(engine: sa.Engine) -> sa.Engine:
+    """The schema with two schools, on SQLite and on PostgreSQL."""
+    _add_schools(engine)
+    return engine
+
+
+@pytest.fixture
+def lite(sqlite_engine: sa.Engine) -> sa.Engine:
+    """The schema with two schools on a SQLite file."""
+    _add_schools(sqlite_engine)
+    return sqlite_engine
+
+
+@pytest.fixture
+def demo_copy(demo_db: Path, tmp_path: Path) -> sa.Engine:
+    """A writable copy of the session's demo district (seed 7, 3,000 students: the samples' district)."""
+    target = tmp_path / "demo.sqlite"
+    shutil.copy(demo_db, target)
+    engine = store.connect(target)
+    yield engine
+    engine.dispose()
+
+
+def _write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def _phq9_lines(header_items: list[str], rows: list[tuple[str, str, list[int]]]) -> list[str]:
+    header = ",".join(["学籍号", "姓名", "性别", *header_items])
+    return [header] + [",".join([n, name, "女", *map(str, items)]) for n, name, items in rows]
+
+
+ROWS = [("00123", "NA", [0, 1, 2, 3, 0, 1, 2, 3, 0]), ("123", "张三", [1, 1, 1, 1, 1, 1, 1, 1, 1])]
+
+
+def _responses(engine: sa.Engine) -> dict[str, bytes]:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(schema.response.c.pid, schema.response.c["items"])).all())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_each_encoding_is_detected_and_stores_the_same_rows(lite, tmp_path, encoding):
+    path = _write(tmp_path / "x.csv", _phq9_lines([f"Q{i}" for i in range(1, 10)], ROWS), encoding)
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert result.encoding == {"gbk": "gb18030"}.get(encoding, encoding)
+    assert (result.rows_read, result.stored, result.quarantined) == (2, 2, 0)
+    pids = pseudonymise(["00123", "123"], KEY)
+    assert _responses(lite) == {pids[0]: bytes([0, 1, 2, 3, 0, 1, 2, 3, 0]), pids[1]: bytes([1] * 9)}
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        lambda i: f"{i}.题干{i}",
+        lambda i: f"{i}、题干",
+        lambda i: f"Q{i}",
+        lambda i: str(i),
+        lambda i: f"第{i}题",
+        lambda i: f"ｑ{i}",
+    ],
+    ids=["dot", "dunhao", "Q", "bare", "di-ti", "fullwidth-q"],
+)
+def test_each_item_header_style_maps_to_the_same_items(lite, tmp_path, style):
+    path = _write(tmp_path / "x.csv", _phq9_lines([style(i) for i in range(1, 10)], ROWS))
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert result.stored == 2 and result.ignored_columns == ()
+    assert sorted(_responses(lite).values()) == sorted([bytes([0, 1, 2, 3, 0, 1, 2, 3, 0]), bytes([1] * 9)])
+
+
+def test_leading_zeros_and_na_names_survive(lite, tmp_path):
+    path = _write(tmp_path / "x.csv", _phq9_lines([f"Q{i}" for i in range(1, 10)], ROWS))
+    ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9", score=False)
+    with lite.connect() as conn:
+        pids = set(conn.execute(sa.select(schema.student.c.pid)).scalars())
+    assert pids == set(pseudonymise(["00123", "123"], KEY))  # two students: 00123 is not 123
+
+
+def test_names_and_numbers_never_reach_the_database(lite, tmp_path):
+    path = _write(
+        tmp_path / "x.csv",
+        _phq9_lines([f"Q{i}" for i in range(1, 10)], [("G0099887766", "欧阳娜娜", [0] * 9)]),
+    )
+    ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    dump = "\n".join(store.connect(lite.url).raw_connection().driver_connection.iterdump())
+    assert "欧阳娜娜" not in dump and "G0099887766" not in dump
+
+
+def test_created_wave_follows_its_name(lite, tmp_path):
+    path = _write(tmp_path / "x.csv", _phq9_lines([f"Q{i}" for i in range(1, 10)], ROWS))
+    ingest.import_file(lite, "screening", path, key=KEY, wave="2026-spring", instrument="phq9")
+    with lite.connect() as conn:
+        wave = conn.execute(sa.select(schema.screening_wave)).one()
+    assert (wave.school_year, wave.season, wave.label) == ("2025-2026", "spring", "2026年春季普测")
+
+
+@pytest.mark.parametrize(
+    ("cell_column", "value", "reason"),
+    [
+        ("Q3", "4", "out_of_range"),
+        ("Q3", "-1", "not_integer"),
+        ("Q3", "二", "not_integer"),
+        ("性别", "未知", "bad_gender"),
+        ("年级", "13", "impossible_grade"),
+        ("年龄", "31", "impossible_age"),
+        ("年龄", "8", "age_grade_mismatch"),
+        ("班级", "甲班", "bad_class"),
+        ("学校", "火星中学", "unknown_school"),
+        ("学籍号", "", "missing_required"),
+        ("用时", "很久", "bad_duration"),
+    ],
+)
+def test_each_error_class_lands_in_quarantine_with_its_reason(lite, tmp_path, cell_column, value, reason):
+    header = [
+        "学籍号",
+        "姓名",
+        "性别",
+        "年龄",
+        "学校",
+        "年级",
+        "班级",
+        "用时",
+        *[f"Q{i}" for i in range(1, 10)],
+    ]
+    good = ["G1", "李四", "男", "13", "示例第一中学", "初一", "(2)班", "5分3秒", *["1"] * 9]
+    bad = list(good)
+    bad[0] = "G2"
+    bad[header.index(cell_column)] = value
+    path = _write(tmp_path / "x.csv", [",".join(header), ",".join(good), ",".join(bad)])
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert (result.rows_read, result.stored, result.quarantined) == (2, 1, 1)
+    with lite.connect() as conn:
+        q = conn.execute(sa.select(schema.quarantine)).one()
+    assert q.line_no == 3 and q.raw == ",".join(bad)
+    assert json.loads(q.reasons) == [
+        {"column": cell_column, "value": value, "reason": reason, "message": ingest.REASONS[reason]}
+    ]
+
+
+def test_short_and_long_rows_are_refused_not_padded(lite, tmp_path):
+    header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    lines = [
+        header,
+        "G1,甲," + ",".join(["1"] * 8),
+        "G2,乙," + ",".join(["1"] * 10),
+        "G3,丙," + ",".join(["1"] * 9),
+    ]
+    result = ingest.import_file(
+        lite, "screening", _write(tmp_path / "x.csv", lines), key=KEY, wave="2025-autumn", instrument="phq9"
+    )
+    assert (result.rows_read, result.stored, result.quarantined) == (3, 1, 2)
+    assert [p[0].reason for p in result.problems] == ["short_row", "short_row"]
+    assert [p[0].line_no for p in result.problems] == [2, 3]
+
+
+def test_duplicates_exact_are_counted_and_conflicting_are_quarantined(lite, tmp_path):
+    header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    a = "G1,甲," + ",".join(["1"] * 9)
+    b = "G1,甲," + ",".join(["2"] * 9)
+    result = ingest.import_file(
+        lite,
+        "screening",
+        _write(tmp_path / "x.csv", [header, a, "", a, b]),
+        key=KEY,
+        wave="2025-autumn",
+        instrument="phq9",
+    )
+    assert (result.rows_read, result.stored, result.duplicates, result.quarantined, result.blank_lines) == (
+        3,
+        1,
+        1,
+        1,
+        1,
+    )
+    assert result.problems[0][0].reason == "duplicate_key" and result.problems[0][0].value == "line 2"
+    assert result.problems[0][0].line_no == 5
+
+
+def test_lie_scale_invalid_sheet_is_kept_and_flagged(lite, tmp_path):
+    from psychanalytics import instruments
+
+    spec = instruments.get("mht")
+    items = np.zeros(100, dtype=int)
+    items[np.asarray(spec.lie.items) - 1] = 1  # every lie item answered 'yes'
+    header = ",".join(["学籍号", *[f"{i}.题干" for i in range(1, 101)]])
+    path = _write(tmp_path / "x.csv", [header, "G1," + ",".join(map(str, items))])
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="mht")
+    assert (result.stored, result.quarantined, result.invalid_sheets) == (1, 0, 1)
+    with lite.connect() as conn:
+        valid, lie = conn.execute(sa.select(schema.validity.c.valid, schema.validity.c.lie_score)).one()
+    assert valid is False and lie == len(spec.lie.items)
+
+
+@pytest.mark.parametrize(
+    ("header", "kwargs", "message"),
+    [
+        (["学籍号", *[f"Q{i}" for i in range(1, 9)]], dict(instrument="phq9"), "wrong item count"),
+        (["学籍号", *[f"Q{i}" for i in range(1, 10)]], dict(instrument="phq99"), "unknown instrument"),
+        (
+            ["姓名", *[f"Q{i}" for i in range(1, 10)]],
+            dict(instrument="phq9"),
+            "required column student_number",
+        ),
+        (
+            ["学籍号", "班级", "班级名称", *[f"Q{i}" for i in range(1, 10)]],
+            dict(instrument="phq9"),
+            "both mean class",
+        ),
+        (["学籍号", "姓名"], dict(instrument="phq9"), "no item columns"),
+    ],
+)
+def test_whole_file_errors_raise_and_write_nothing(lite, tmp_path, header, kwargs, message):
+    path = _write(tmp_path / "x.csv", [",".join(header), ",".join(["x"] * len(header))])
+    before = store.table_counts(lite)
+    with pytest.raises(ingest.IngestError, match=message):
+        ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", **kwargs)
+    assert store.table_counts(lite) == before
+
+
+def test_reimport_of_the_same_bytes_changes_nothing(db, tmp_path):
+    header = ",".join(["学籍号", "姓名", "学校", "年级", "班级", *[f"Q{i}" for i in range(1, 10)]])
+    lines = [
+        header,
+        "G1,甲,示例第一中学,7,1," + ",".join(["1"] * 9),
+        "G2,乙,火星中学,7,1," + ",".join(["1"] * 9),
+    ]
+    path = _write(tmp_path / "x.csv", lines)
+    first = ingest.import_file(db, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    counts = store.table_counts(db)
+    again = ingest.import_file(db, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert again.already_imported and again.batch_id == first.batch_id
+    assert (again.rows_read, again.stored, again.quarantined) == (2, 1, 1)
+    assert store.table_counts(db) == counts
+    assert counts["enrolment"] == 1 and counts["quarantine"] == 1 and counts["import_batch"] == 1
+
+
+def test_corrected_file_updates_rows_in_place(db, tmp_path):
+    header = ",".join(["学籍号", *[f"Q{i}" for i in range(1, 10)]])
+    ingest.import_file(
+        db,
+        "screening",
+        _write(tmp_path / "a.csv", [header, "G1," + ",".join(["1"] * 9)]),
+        key=KEY,
+        wave="2025-autumn",
+        instrument="phq9",
+    )
+    ingest.import_file(
+        db,
+        "screening",
+        _write(tmp_path / "b.csv", [header, "G1," + ",".join(["2"] * 9)]),
+        key=KEY,
+        wave="2025-autumn",
+        instrument="phq9",
+    )
+    assert list(_responses(db).values()) == [bytes([2] * 9)]
+    with db.connect() as conn:
+        total = conn.execute(
+            sa.select(schema.score.c.raw).where(schema.score.c.scale == "total")
+        ).scalar_one()
+    assert total == 18
+
+
+def test_xlsx_roster_keeps_text_and_reads_numbers_as_written(db, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["学籍号", "学生姓名", "性别", "出生日期", "届", "学校名称", "年级", "班级名称", "住校"])
+    ws.append(
+        ["00123", "\u3000王\u200b五 ", "男", "2013-05-01", "2019届", "示例实验小学", "六年级", "3班", "否"]
+    )
+    ws.append([4560, "赵六", "女", 2013, 2019, "S01", 6, 3, "是"])
+    path = tmp_path / "roster.xlsx"
+    wb.save(path)
+    result = ingest.import_file(db, "roster", path, key=KEY, school_year="2024-2025")
+    assert (result.encoding, result.stored, result.quarantined) == (None, 2, 0)
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                schema.enrolment.c.pid,
+                schema.enrolment.c.grade,
+                schema.enrolment.c.class_no,
+                schema.enrolment.c.boarder,
+            ).order_by(schema.enrolment.c.grade)
+        ).all()
+        students = {
+            r.pid: (r.gender, r.birth_year, r.cohort) for r in conn.execute(sa.select(schema.student))
+        }
+    pids = pseudonymise(["00123", "4560"], KEY)
+    assert {r.pid for r in rows} == set(pids)
+    assert students[pids[0]] == ("M", 2013, 2019) and students[pids[1]] == ("F", 2013, 2019)
+
+
+def test_empty_and_headerless_files_raise(lite, tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "blank.csv").write_bytes(b",,\n1,2,3\n")
+    for name in ("empty.csv", "blank.csv", "missing.csv"):
+        with pytest.raises(ingest.IngestError):
+            ingest.import_file(lite, "roster", tmp_path / name, key=KEY, school_year="2024-2025")
+
+
+def test_unknown_kind_raises(lite, tmp_path):
+    with pytest.raises(ingest.IngestError, match="unknown import kind"):
+        ingest.import_file(lite, "grades", _write(tmp_path / "x.csv", ["a"]), key=KEY)
+
+
+# --- the committed sample files ----------------------------------------------------------------
+
+
+def test_gbk_sample_round_trips_onto_the_demo_district(demo_copy):
+    with demo_copy.connect() as conn:
+        before = dict(
+            conn.execute(
+                sa.select(schema.response.c.pid, schema.response.c["items"]).where(
+                    schema.response.c.wave_id == "2025-autumn", schema.response.c.instrument == "mht"
+                )
+            ).all()
+        )
+    key = (SAMPLES / "demo.key").read_bytes()
+    assert key == synth.DEMO_KEY
+    counts = store.table_counts(demo_copy)
+    result = ingest.import_file(
+        demo_copy,
+        "screening",
+        SAMPLES / "mht_2025-autumn_gbk.csv",
+        key=key,
+        wave="2025-autumn",
+        instrument="mht",
+    )
+    assert result.encoding == "gb18030" and result.quarantined == 0 and result.ignored_columns == ("序号",)
+    with demo_copy.connect() as conn:
+        after = dict(
+            conn.execute(
+                sa.select(schema.response.c.pid, schema.response.c["items"]).where(
+                    schema.response.c.batch_id == result.batch_id
+                )
+            ).all()
+        )
+    assert len(after) == result.stored > 100
+    assert all(before[pid] == items for pid, items in after.items())
+    new = store.table_counts(demo_copy)
+    assert {t: new[t] - counts[t] for t in new if new[t] != counts[t]} == {"import_batch": 1}
+
+
+def test_error_sample_quarantines_exactly_the_marked_lines(demo_copy, tmp_path):
+    expected = json.loads((SAMPLES / "phq9_2025-autumn_errors.expected.json").read_text(encoding="utf-8"))
+    result = ingest.import_file(
+        demo_copy,
+        "screening",
+        SAMPLES / expected["file"],
+        key=synth.DEMO_KEY,
+        wave="2025-autumn",
+        instrument="phq9",
+    )
+    got = {str(p[0].line_no): [x.reason for x in p] for p in result.problems}
+    assert got == expected["quarantined_lines"]
+    assert (result.rows_read, result.duplicates, result.blank_lines) == (
+        expected["rows_read"],
+        expected["duplicates"],
+        expected["blank_lines"],
+    )
+    assert result.rows_read == result.stored + result.quarantined + result.duplicates
+    with demo_copy.connect() as conn:
+        stored = conn.execute(
+            sa.select(schema.import_batch).where(schema.import_batch.c.batch_id == result.batch_id)
+        ).one()
+        lines = set(conn.execute(sa.select(schema.quarantine.c.line_no)).scalars())
+        new_student = conn.execute(
+            sa.select(schema.student.c.pid).where(
+                schema.student.c.pid == pseudonymise(["00123"], synth.DEMO_KEY)[0]
+            )
+        ).scalar_one_or_none()
+    assert (stored.rows_read, stored.stored, stored.quarantined) == (
+        result.rows_read,
+        result.stored,
+        result.quarantined,
+    )
+    assert {str(n) for n in lines} == set(expected["quarantined_lines"])
+    assert new_student is not None
+    report = ingest.write_report(tmp_path / "r.xlsx", result.problems, result.raw_rows, source_name="x")
+    sheet = openpyxl.load_workbook(report)["问题行"]
+    assert [c.value for c in sheet[1]] == list(ingest.REPORT_HEADERS)
+    assert sorted(str(r[0]) for r in sheet.iter_rows(min_row=2, values_only=True)) == sorted(
+        expected["quarantined_lines"]
+    )
+
+
+def test_summary_sample_keeps_undeclared_metrics_apart(demo_copy):
+    result = ingest.import_file(
+        demo_copy,
+        "screening",
+        SAMPLES / "mht_summary_2024-autumn.csv",
+        key=synth.DEMO_KEY,
+        wave="2024-autumn",
+        instrument="mht",
+    )
+    assert result.encoding == "utf-8-sig" and result.quarantined == 0 and result.ignored_columns == ()
+    with demo_copy.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                schema.reported_score.c.pid,
+                schema.reported_score.c.scale,
+                schema.reported_score.c.metric,
+                schema.reported_score.c.value,
+            ).where(schema.reported_score.c.batch_id == result.batch_id)
+        ).all()
+        demo_scores = dict(
+            ((r.pid, r.scale), r.raw)
+            for r in conn.execute(
+                sa.select(schema.score).where(
+                    schema.score.c.wave_id == "2024-autumn", schema.score.c.instrument == "mht"
+                )
+            )
+        )
+    assert {r.metric for r in rows} == {"unknown"}
+    assert {r.scale for r in rows} >= {"total", "learning_anxiety", "social_anxiety", "sensitivity"}
+    assert len(rows) >= result.stored * 8
+    assert all(r.value == demo_scores[(r.pid, r.scale)] for r in rows)  # the demo's own scores came back
+
+
+@pytest.mark.parametrize(
+    ("kind", "file", "table", "options"),
+    [
+        ("roster", "roster_2025-2026.xlsx", "enrolment", {"school_year": None}),
+        ("staff", "staff.csv", "staff", {}),
+        ("rooms", "rooms.csv", "room", {}),
+        ("activities", "activities.csv", "activity", {}),
+        ("interventions", "interventions.csv", "participant", {}),
+        ("crisis", "crisis.csv", "crisis_event", {}),
+    ],
+)
+def test_each_kind_sample_imports_whole_and_idempotently(demo_copy, kind, file, table, options):
+    result = ingest.import_file(demo_copy, kind, SAMPLES / file, key=synth.DEMO_KEY, **options)
+    assert result.rows_read > 0 and result.quarantined == 0 and result.duplicates == 0
+    assert result.stored == result.rows_read and result.ignored_columns in ((), ("姓名",))
+    with demo_copy.connect() as conn:
+        written = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(schema.metadata.tables[table])
+            .where(schema.metadata.tables[table].c.batch_id == result.batch_id)
+        ).scalar_one()
+    assert written == result.rows_read
+    counts = store.table_counts(demo_copy)
+    assert ingest.import_file(demo_copy, kind, SAMPLES / file, key=synth.DEMO_KEY, **options).already_imported
+    assert store.table_counts(demo_copy) == counts
+
+
+def test_roster_sample_matches_the_demo_enrolments(demo_copy):
+    result = ingest.import_file(demo_copy, "roster", SAMPLES / "roster_2025-2026.xlsx", key=synth.DEMO_KEY)
+    e = schema.enrolment
+    with demo_copy.connect() as conn:
+        mine = conn.execute(
+            sa.select(e.c.pid, e.c.school_id, e.c.grade, e.c.class_no, e.c.boarder).where(
+                e.c.batch_id == result.batch_id
+            )
+        ).all()
+    assert result.stored == len(mine) > 100
+    # upserts kept every value the demo had: the roster says what the district says
+    with demo_copy.connect() as conn:
+        students = conn.execute(sa.select(sa.func.count()).select_from(schema.student)).scalar_one()
+    assert students == store.table_counts(demo_copy)["student"]
+
+
+def test_samples_are_reproducible_from_the_generator(demo_db, tmp_path):
+    from psychanalytics.ingest.samples import write_samples
+
+    written = write_samples(tmp_path, db=demo_db)
+    for path in written:
+        if path.suffix in {".csv", ".json", ".key"}:
+            assert path.read_bytes() == (SAMPLES / path.name).read_bytes(), (
+                f"{path.name} is out of date: run python -m psychanalytics.ingest.samples data/samples"
+            )
+        assert path.stat().st_size < 300_000
+
+
+def test_describe_lists_chinese_and_english_aliases():
+    text = ingest.describe("screening")
+    assert "学籍号" in text and "student_number" in text and "作答用时" in text
+    with pytest.raises(ingest.IngestError):
+        ingest.describe("grades")
+
+
+def test_sdq_needs_its_informant_and_is_scored_with_its_bands(lite, tmp_path):
+    """SDQ bands differ by informant (self / parent / teacher): the importer refuses to guess."""
+    header = ",".join(["学籍号", "性别", *[str(i) for i in range(1, 26)]])
+    path = _write(tmp_path / "sdq.csv", [header, ",".join(["G1", "男", *["1"] * 25])])
+    with pytest.raises(ingest.IngestError, match="--informant"):
+        ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="sdq")
+    result = ingest.import_file(
+        lite, "screening", path, key=KEY, wave="2025-autumn", instrument="sdq", informant="self"
+    )
+    assert result.stored == 1
+    with lite.connect() as conn:
+        total = conn.execute(
+            sa.select(schema.score.c.raw, schema.score.c.band).where(schema.score.c.scale == "total")
+        ).one()
+    # all 25 items coded 1: each difficulty subscale 5 (reverse items 2-1 = 1) → total 20, self-report 'very high'
+    assert (total.raw, total.band) == (20.0, "very_high")

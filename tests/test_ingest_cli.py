@@ -1,0 +1,200 @@
+"""``psychanalytics import`` end to end in subprocesses: JSON and text summaries, the report file,
+exit codes, and a ``kill -9`` in the middle of an import leaving the database as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from psychanalytics import store
+from psychanalytics.store import schema
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SCHOOL = dict(school_id="S02", name="示例第一中学", stage="junior", location="urban")
+
+
+def _cli(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "psychanalytics.cli", "import", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.sqlite"
+    engine = store.connect(path)
+    store.create_all(engine)
+    with engine.begin() as conn:
+        store.upsert(conn, schema.school, [SCHOOL])
+    engine.dispose()
+    return path
+
+
+def _csv(path: Path, n: int, *, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    items = rng.integers(0, 4, size=(n, 9))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("学籍号,姓名,学校,年级,班级,用时," + ",".join(f"Q{i}" for i in range(1, 10)) + "\n")
+        for i in range(n):
+            fh.write(
+                f"G{i:08d},学生{i},示例第一中学,7,{i % 9 + 1},{120 + i % 300},"
+                + ",".join(map(str, items[i]))
+                + "\n"
+            )
+    return path
+
+
+def test_json_summary_and_report(db_path, tmp_path):
+    key = tmp_path / "keys" / "pseudonym.key"
+    run = _cli(
+        "screening",
+        str(SAMPLES / "phq9_2025-autumn_errors.csv"),
+        "--db",
+        str(db_path),
+        "--wave",
+        "2025-autumn",
+        "--instrument",
+        "phq9",
+        "--key-file",
+        str(key),
+        "--json",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert {"rows_read", "stored", "quarantined", "duplicates", "batch_id"} <= set(summary)
+    assert summary["rows_read"] == summary["stored"] + summary["quarantined"] + summary["duplicates"]
+    assert summary["quarantined"] > 0 and key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+    report = Path(summary["report"])
+    assert report.parent == tmp_path and report.exists()
+    rows = list(openpyxl.load_workbook(report)["问题行"].iter_rows(values_only=True))
+    assert rows[0][0] == "行号" and len(rows) > summary["quarantined"] - 1
+
+
+def test_text_summary_is_bilingual_and_reimport_says_so(db_path, tmp_path):
+    args = (
+        "roster",
+        str(SAMPLES / "roster_2025-2026.xlsx"),
+        "--db",
+        str(db_path),
+        "--key-file",
+        str(tmp_path / "k.key"),
+        "--report",
+        str(tmp_path / "r.xlsx"),
+    )
+    first = _cli(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "读取行数 / rows read" in first.stdout and "已隔离   / quarantined" in first.stdout
+    again = _cli(*args, cwd=tmp_path)
+    assert "already imported" in again.stdout and "此文件已导入过" in again.stdout
+
+
+def test_refused_file_exits_2_with_a_reason(db_path, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("学籍号,Q1,Q2\nG1,1,1\n", encoding="utf-8")
+    run = _cli(
+        "screening",
+        str(bad),
+        "--db",
+        str(db_path),
+        "--wave",
+        "2025-autumn",
+        "--instrument",
+        "phq9",
+        "--key-file",
+        str(tmp_path / "k.key"),
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2 and "wrong item count" in run.stderr and "未写入任何数据" in run.stderr
+    run = _cli(
+        "screening",
+        str(bad),
+        "--db",
+        str(db_path),
+        "--wave",
+        "2025-autumn",
+        "--instrument",
+        "nope",
+        "--key-file",
+        str(tmp_path / "k.key"),
+        "--json",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2 and "unknown instrument" in json.loads(run.stdout)["error"]
+
+
+def test_kill_9_mid_import_leaves_the_database_as_before(db_path, tmp_path):
+    key = tmp_path / "k.key"
+    small = _csv(tmp_path / "small.csv", 50, seed=1)
+    assert (
+        _cli(
+            "screening",
+            str(small),
+            "--db",
+            str(db_path),
+            "--wave",
+            "2025-autumn",
+            "--instrument",
+            "phq9",
+            "--key-file",
+            str(key),
+            "--json",
+            cwd=tmp_path,
+        ).returncode
+        == 0
+    )
+    engine = store.connect(db_path)
+    before = store.table_counts(engine)
+    engine.dispose()
+    big = _csv(tmp_path / "big.csv", 200_000, seed=2)
+    assert big.stat().st_size > 5_000_000  # large enough for the progress bar, printed after each chunk
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "psychanalytics.cli",
+            "import",
+            "screening",
+            str(big),
+            "--db",
+            str(db_path),
+            "--wave",
+            "2025-autumn",
+            "--instrument",
+            "phq9",
+            "--key-file",
+            str(key),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"%" not in seen and time.monotonic() < deadline:
+        seen += os.read(proc.stderr.fileno(), 256)
+    assert b"importing" in seen, seen  # at least one chunk written inside the open transaction
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL  # killed, not finished
+    engine = store.connect(db_path)
+    assert store.table_counts(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA integrity_check")).scalar_one() == "ok"
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.import_batch)).scalar_one() == 1
+    engine.dispose()
