@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from psychanalytics import ingest, store, synth
+from psychanalytics.privacy import audit
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.store import schema
 
@@ -264,6 +265,11 @@ def test_reimport_of_the_same_bytes_changes_nothing(db, tmp_path):
     assert (again.rows_read, again.stored, again.quarantined) == (2, 1, 1)
     assert store.table_counts(db) == counts
     assert counts["enrolment"] == 1 and counts["quarantine"] == 1 and counts["import_batch"] == 1
+    with db.connect() as conn:
+        logged = conn.execute(sa.select(schema.audit_log)).one()
+        assert audit.verify(conn) == []
+    assert (logged.action, logged.resource) == ("import", f"import_batch:{first.batch_id}")
+    assert json.loads(logged.detail)["quarantined"] == 1 and "G2" not in logged.detail
 
 
 def test_corrected_file_updates_rows_in_place(db, tmp_path):
@@ -369,7 +375,7 @@ def test_gbk_sample_round_trips_onto_the_demo_district(demo_copy):
     assert len(after) == result.stored > 100
     assert all(before[pid] == items for pid, items in after.items())
     new = store.table_counts(demo_copy)
-    assert {t: new[t] - counts[t] for t in new if new[t] != counts[t]} == {"import_batch": 1}
+    assert {t: new[t] - counts[t] for t in new if new[t] != counts[t]} == {"import_batch": 1, "audit_log": 1}
 
 
 def test_error_sample_quarantines_exactly_the_marked_lines(demo_copy, tmp_path):

@@ -29,6 +29,7 @@ from psychanalytics.ingest._parse import school_year as parse_school_year
 from psychanalytics.ingest._problems import REASONS, Bad, IngestError, Problem
 from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_codes, summary_column
 from psychanalytics.ingest._write import write_rows
+from psychanalytics.privacy import audit
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.store import schema
 
@@ -447,6 +448,21 @@ def import_file(
             .values(
                 rows_read=st.rows_read, stored=st.stored, quarantined=quarantined, duplicates=st.duplicates
             )
+        )
+        audit.append(
+            conn,
+            action="import",
+            resource=f"import_batch:{batch_id}",
+            detail={
+                "kind": kind,
+                "source_sha256": source.sha256,
+                "instrument": params["instrument"],
+                "wave": wave,
+                "rows_read": st.rows_read,
+                "stored": st.stored,
+                "quarantined": quarantined,
+                "duplicates": st.duplicates,
+            },
         )
     return ImportResult(
         kind,

@@ -27,7 +27,8 @@ What the build holds
   events across class, school and society levels; classified archives per
   student and year; archive transfers when a student changes school.
 
-``import_batch``, ``quarantine`` and ``audit_log`` stay empty.
+``import_batch`` and ``quarantine`` stay empty (``psychanalytics demo`` then imports a sample
+export with deliberate errors through the real importer); ``audit_log`` records the build.
 
 Realism
 -------

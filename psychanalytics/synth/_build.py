@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from scipy import stats
 
 from psychanalytics import instruments, scoring, store
+from psychanalytics.privacy import audit
 from psychanalytics.store import schema
 from psychanalytics.synth import _crisis, _interventions, _screening, _services
 from psychanalytics.synth._population import (
@@ -22,7 +23,7 @@ from psychanalytics.synth._population import (
 )
 
 MIN_STUDENTS = 500
-_KEPT_EMPTY = ("import_batch", "quarantine", "audit_log")
+_KEPT_EMPTY = ("import_batch", "quarantine", "audit_log")  # filled by imports and the audit trail
 
 
 class DatabaseNotEmptyError(RuntimeError):
@@ -258,4 +259,10 @@ def build_demo(
                 store.bulk_insert(conn, table, data[table.name])
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size = -2000")
+        audit.append(
+            conn,
+            action="demo_build",
+            resource="synthetic district",
+            detail={"seed": seed, "students": students},
+        )
     return store.table_counts(engine)
