@@ -24,14 +24,24 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from psychanalytics import store, synth
+    from psychanalytics.ingest import samples
 
     engine = store.connect(args.db)
     started = time.perf_counter()
-    summary = synth.build_demo(engine, seed=args.seed, students=args.students, replace=args.replace)
+    try:
+        synth.build_demo(engine, seed=args.seed, students=args.students, replace=args.replace)
+    except (synth.DatabaseNotEmptyError, ValueError) as exc:
+        print(f"未生成演示数据 / demo not built: {exc}", file=sys.stderr)
+        return 2
+    sample = samples.import_error_sample(engine, seed=args.seed, students=args.students)
     elapsed = time.perf_counter() - started
     print(f"演示数据（合成）已生成 / synthetic demo district built in {elapsed:.1f} s")
     print(f"数据库 / database: {store.resolve_url(args.db)}")
-    for table, count in summary.items():
+    print(
+        f"示例导入 / sample import (PHQ-9 export with deliberate errors): {sample.stored} 行入库 stored, "
+        f"{sample.quarantined} 行隔离 quarantined, {sample.duplicates} 行重复 duplicates"
+    )
+    for table, count in store.table_counts(engine).items():
         print(f"  {table:<22} {count:>10,}")
     return 0
 

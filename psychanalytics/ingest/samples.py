@@ -74,16 +74,30 @@ def _items(blob: bytes) -> list[str]:
     return ["" if v < 0 else str(v) for v in np.frombuffer(blob, dtype=np.int8)]
 
 
+def _query(engine: sa.Engine, sql: str, **params) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql_query(sa.text(sql), conn, params=params)
+
+
+def _screening_frames(engine: sa.Engine, people: pd.DataFrame, **where) -> dict[str, pd.DataFrame]:
+    """Schools, enrolments and responses (optionally of one ``wave_id`` and ``instrument``) with people."""
+    responses = "SELECT wave_id, pid, instrument, items, seconds FROM response"
+    if where:
+        responses += " WHERE wave_id = :wave_id AND instrument = :instrument"
+    return {
+        "schools": _query(engine, "SELECT school_id, name FROM school ORDER BY school_id"),
+        "enrol": _query(engine, "SELECT * FROM enrolment"),
+        "responses": _query(engine, responses, **where),
+        "people": people.set_index("pid"),
+    }
+
+
 def _frames(engine: sa.Engine, people: pd.DataFrame) -> dict[str, pd.DataFrame]:
     def q(sql: str) -> pd.DataFrame:
-        with engine.connect() as conn:
-            return pd.read_sql_query(sa.text(sql), conn)
+        return _query(engine, sql)
 
-    people = people.set_index("pid")
     out = {
-        "schools": q("SELECT school_id, name FROM school ORDER BY school_id"),
-        "enrol": q("SELECT * FROM enrolment"),
-        "responses": q("SELECT wave_id, pid, instrument, items, seconds FROM response"),
+        **_screening_frames(engine, people),
         "scores": q("SELECT wave_id, pid, instrument, scale, raw FROM score WHERE instrument = 'mht'"),
         "staff": q("SELECT * FROM staff ORDER BY school_year, staff_id"),
         "rooms": q("SELECT * FROM room ORDER BY school_year, school_id"),
@@ -94,7 +108,6 @@ def _frames(engine: sa.Engine, people: pd.DataFrame) -> dict[str, pd.DataFrame]:
         ),
         "crisis": q("SELECT * FROM crisis_case c JOIN crisis_event e USING (case_id) ORDER BY case_id, seq"),
     }
-    out["people"] = people
     return out
 
 
@@ -193,9 +206,9 @@ def _number(value) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _phq9_errors(f: dict, out: Path) -> tuple[Path, Path]:
+def _phq9_errors(f: dict, out: Path, *, school_id: str = "SYN008") -> tuple[Path, Path]:
     school = f["schools"].set_index("school_id")["name"]
-    rows = _screening_rows(f, "2025-autumn", "2025-2026", "phq9", "SYN008").head(40)
+    rows = _screening_rows(f, "2025-autumn", "2025-2026", "phq9", school_id).head(40)
     header = ["学籍号", "姓\u200b名", "性别", "年龄", "学校", "年级", "班级", "用时"] + [
         f"Q{i}" for i in range(1, 10)
     ]
@@ -238,7 +251,7 @@ def _phq9_errors(f: dict, out: Path) -> tuple[Path, Path]:
     mark(8, "missing_required")
     body[9][1] = "NA"
     body[10][1] = "\u3000李\u200b四\u3000"
-    body.append(["00123", "王小明", "男", "13", school["SYN008"], "7", "2", "00:03:12", *["0"] * 9])
+    body.append(["00123", "王小明", "男", "13", school[school_id], "7", "2", "00:03:12", *["0"] * 9])
     body.append(list(body[11]))
     changed = list(body[12])
     changed[8] = "3" if changed[8] != "3" else "2"
@@ -503,6 +516,41 @@ def write_samples(
     paths = [key, _mht_gbk(frames, out), _roster_xlsx(frames, out), _mht_summary(frames, out)]
     paths += [*_phq9_errors(frames, out), *_other_kinds(frames, out)]
     return paths
+
+
+def write_error_sample(engine: sa.Engine, directory: str | Path, *, seed: int, students: int) -> Path:
+    """Write the PHQ-9 export with deliberate errors for any demo district; return its path.
+
+    ``engine`` holds a demo district built with ``seed`` and ``students``; the
+    file comes from the first school (by id) with at least 40 PHQ-9 sheets in
+    the 2025 autumn wave. ``psychanalytics demo`` imports it, so the demo shows
+    an import batch, its quarantined lines and their audit record.
+    """
+    from psychanalytics import synth
+
+    frames = _screening_frames(
+        engine, synth.population(seed=seed, students=students), wave_id="2025-autumn", instrument="phq9"
+    )
+    rows = frames["responses"].merge(frames["enrol"][frames["enrol"]["school_year"] == "2025-2026"], on="pid")
+    counts = rows.groupby("school_id").size()
+    path, _manifest = _phq9_errors(frames, Path(directory), school_id=str(counts[counts >= 40].index.min()))
+    return path
+
+
+def import_error_sample(engine: sa.Engine, *, seed: int, students: int):
+    """Write :func:`write_error_sample` to a temporary folder and import it with the demo key.
+
+    Returns the :class:`~psychanalytics.ingest.ImportResult`: the demo district then
+    has an import batch, quarantined lines with their reasons, and audit records.
+    """
+    from psychanalytics import synth
+    from psychanalytics.ingest._load import import_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_error_sample(engine, tmp, seed=seed, students=students)
+        return import_file(
+            engine, "screening", path, key=synth.DEMO_KEY, wave="2025-autumn", instrument="phq9"
+        )
 
 
 if __name__ == "__main__":
