@@ -205,7 +205,8 @@ def test_duplicates_exact_are_counted_and_conflicting_are_quarantined(lite, tmp_
         1,
         1,
     )
-    assert result.problems[0][0].reason == "duplicate_key" and result.problems[0][0].value == "line 2"
+    problem = result.problems[0][0]
+    assert (problem.reason, problem.column, problem.value) == ("duplicate_key", "学籍号", "同第 2 行 / as line 2")
     assert result.problems[0][0].line_no == 5
 
 

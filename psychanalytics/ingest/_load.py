@@ -224,6 +224,9 @@ class _Importer:
         present = rows[0].keys()
         checks = [c for c in self.kind.checks if set(getattr(c, "needs", ())) <= present]
         key_of = itemgetter(*self.kind.key)
+        # name the key as the file does: a pid is the 学籍号 column, a staff_id the 工号 column
+        key_sources = [_KEY_SOURCES.get(field, field) for field in self.kind.key]
+        key_columns = ", ".join(headers[lay.fields[f]] if f in lay.fields else f for f in key_sources)
         for i, row in enumerate(rows):
             if i not in problems:
                 for check in checks:
@@ -244,7 +247,7 @@ class _Importer:
                     st.duplicates += 1
                     continue
                 else:
-                    refuse(i, ", ".join(self.kind.key), f"line {first[0]}", "duplicate_key")
+                    refuse(i, key_columns, f"同第 {first[0]} 行 / as line {first[0]}", "duplicate_key")
             if i in problems:
                 self._quarantine(conn, lines[i], problems[i], _read.row_text(chunk, i))
             else:
@@ -331,6 +334,9 @@ def _parse_column(raw: list[str], f, refuse) -> list:
             value = None
         out.append(value)
     return out
+
+
+_KEY_SOURCES = {"pid": "student_number", "staff_id": "staff_number"}
 
 
 def import_file(
