@@ -46,6 +46,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from psychanalytics import store
+
+    engine = store.connect(args.db)
+    store.create_all(engine)
+    engine.dispose()
+    print(f"数据库已就绪 / database ready: {store.resolve_url(args.db)}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from psychanalytics import dashboards
 
@@ -90,10 +100,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from psychanalytics.config import Settings
     from psychanalytics.privacy.pseudonym import load_or_create_key
 
-    key_file = args.key_file or Settings.from_env().key_file
-    engine = store.connect(args.db)
+    key_file = Path(args.key_file or Settings.from_env().key_file)
+    engine = None
     try:
-        store.create_all(engine)
+        engine = store.connect_existing(args.db)
+        with engine.connect() as conn:
+            keyed = store.get_meta(conn, store.PSEUDONYM_KEY) is not None
+        if keyed and not key_file.exists():
+            raise ingest.IngestError(
+                f"密钥文件不存在 / key file not found: {key_file}; this database's students were "
+                "pseudonymised with an existing key — a new key would split every student in two"
+            )
         key = load_or_create_key(key_file)
         show_progress = not args.json and Path(args.file).stat().st_size > 5_000_000
         result = ingest.import_file(
@@ -116,7 +133,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(f"导入失败，未写入任何数据 / import refused, nothing written: {exc}", file=sys.stderr)
         return 2
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     if show_progress:
         print(file=sys.stderr)
     report = None
@@ -157,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--replace", action="store_true", help="empty the database first if it holds data")
     demo.set_defaults(handler=_cmd_demo)
+
+    init = sub.add_parser("init", help="create an empty database with every table (数据库初始化)")
+    _add_db(init)
+    init.set_defaults(handler=_cmd_init)
 
     serve = sub.add_parser("serve", help="serve the leader dashboards (Voila, read-only) on 127.0.0.1")
     _add_db(serve)

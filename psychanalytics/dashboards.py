@@ -189,7 +189,7 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         If ``db`` names a SQLite file that does not exist (a dashboard never creates one).
     """
     min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
-    engine = db if isinstance(db, sa.Engine) else _open_existing(db)
+    engine = db if isinstance(db, sa.Engine) else store.connect_existing(db)
     try:
         screened = queries.screened_per_wave(engine)
         bands = queries.band_distribution(engine, instrument="phq9", scale="total")
@@ -236,23 +236,6 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
     return widgets.VBox(children, layout=widgets.Layout(width="100%"))
 
 
-def _sqlite_file(url: str) -> Path | None:
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
-
-
-def _open_existing(db: str | Path | None) -> sa.Engine:
-    url = store.resolve_url(db)
-    path = _sqlite_file(url)
-    if path is not None and not path.is_file():
-        raise FileNotFoundError(
-            f"数据库不存在 / database not found: {path} (build one with `psychanalytics demo`)"
-        )
-    return store.connect(url)
-
-
 def dashboards_dir() -> Path:
     """The ``dashboards/`` folder of the checkout this package is installed from (editable install)."""
     return Path(psychanalytics.__file__).resolve().parents[1] / "dashboards"
@@ -296,13 +279,13 @@ def serve(*, db: str | Path | None = None, port: int = 8866, open_browser: bool 
         )
         return 2
     url = store.resolve_url(db)
-    path = _sqlite_file(url)
-    if path is not None and not path.is_file():
-        print(
-            f"数据库不存在 / database not found: {path}\n先运行 / first run: psychanalytics demo --db {path}",
-            file=sys.stderr,
-        )
+    try:
+        store.connect_existing(url).dispose()
+    except store.StoreNotFoundError as exc:
+        print(exc, file=sys.stderr)
         return 2
+    except sa.exc.DatabaseError:
+        pass  # an unreadable database: the page reports it, without a traceback
     templates = str(notebook.parent / "share" / "jupyter")
     jupyter_path = os.pathsep.join(p for p in (templates, os.environ.get("JUPYTER_PATH")) if p)
     env = {**os.environ, "PSYCHANALYTICS_DB": url, "JUPYTER_PATH": jupyter_path}

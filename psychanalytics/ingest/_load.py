@@ -30,8 +30,8 @@ from psychanalytics.ingest._problems import REASONS, Bad, IngestError, Problem
 from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_codes, summary_column
 from psychanalytics.ingest._write import write_rows
 from psychanalytics.privacy import audit
-from psychanalytics.privacy.pseudonym import pseudonymise
-from psychanalytics.store import schema
+from psychanalytics.privacy.pseudonym import key_fingerprint, pseudonymise
+from psychanalytics.store import PSEUDONYM_KEY, get_meta, schema, set_meta
 
 KINDS: dict[str, Kind] = {
     k.name: k for k in (SCREENING, ROSTER, STAFF, ROOMS, ACTIVITIES, INTERVENTIONS, CRISIS)
@@ -339,6 +339,33 @@ def _parse_column(raw: list[str], f, refuse) -> list:
 _KEY_SOURCES = {"pid": "student_number", "staff_id": "staff_number"}
 
 
+_OPTIONS_THAT_CHANGE_MEANING = ("kind", "wave", "instrument", "school_year", "informant", "norm")
+
+
+def _refuse_other_options(before: dict, now: dict, batch_id: int) -> None:
+    """The same bytes imported again with other options would silently mean something else."""
+    changed = [k for k in _OPTIONS_THAT_CHANGE_MEANING if before.get(k) != now.get(k)]
+    if changed:
+        was = ", ".join(f"{k}={before.get(k)}" for k in changed)
+        raise IngestError(
+            f"此文件已按其他参数导入（批次 {batch_id}）/ this file was already imported (batch {batch_id}) "
+            f"with {was}; nothing changed"
+        )
+
+
+def _check_key(conn: sa.Connection, key: bytes) -> None:
+    """Refuse a key other than the one the database's pids were made with; record it on first use."""
+    fingerprint = key_fingerprint(key)
+    recorded = get_meta(conn, PSEUDONYM_KEY)
+    if recorded is None:
+        set_meta(conn, PSEUDONYM_KEY, fingerprint)
+    elif recorded != fingerprint:
+        raise IngestError(
+            "密钥与本数据库不符：同一学生会被当作两个人 / the pseudonym key differs from the one this "
+            f"database was built with (fingerprint {recorded}, given {fingerprint}): check --key-file"
+        )
+
+
 def import_file(
     engine: sa.Engine,
     kind: str,
@@ -360,7 +387,12 @@ def import_file(
     spec = None
     if kind == "screening":
         if not wave or not instrument:
-            raise IngestError("screening needs --wave NAME and --instrument CODE")
+            missing = " and ".join(
+                f"--{name}" for name, v in (("wave", wave), ("instrument", instrument)) if not v
+            )
+            raise IngestError(
+                f"普测结果需要指定批次和量表 / screening needs {missing} (e.g. --wave 2025-autumn --instrument phq9)"
+            )
         from psychanalytics import instruments
 
         if instrument.lower() not in instruments.available():
@@ -397,6 +429,7 @@ def import_file(
             sa.select(schema.import_batch).where(schema.import_batch.c.source_sha256 == source.sha256)
         ).first()
         if done is not None:
+            _refuse_other_options(json.loads(done.params), params, done.batch_id)
             return ImportResult(
                 kind,
                 source.path.name,
@@ -410,6 +443,7 @@ def import_file(
                 already_imported=True,
                 ignored_columns=lay.ignored,
             )
+        _check_key(conn, key)
         batch_id = conn.execute(
             schema.import_batch.insert().values(
                 kind=kind,
@@ -442,6 +476,10 @@ def import_file(
             if sqlite:
                 conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
         st = importer.state
+        if st.rows_read == 0:
+            raise IngestError(
+                f"{source.path.name}: 文件只有表头，没有数据行 / the file has a header but no data rows"
+            )
         quarantined = len(st.problems)
         if st.rows_read != st.stored + quarantined + st.duplicates:
             raise IngestError(

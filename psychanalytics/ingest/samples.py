@@ -115,7 +115,7 @@ def _screening_rows(f: dict, wave: str, school_year: str, instrument: str, schoo
     enrol = f["enrol"][(f["enrol"]["school_year"] == school_year) & (f["enrol"]["school_id"] == school_id)]
     resp = f["responses"][(f["responses"]["wave_id"] == wave) & (f["responses"]["instrument"] == instrument)]
     rows = resp.merge(enrol, on="pid").sort_values(["grade", "class_no", "pid"], ignore_index=True)
-    return rows.join(f["people"], on="pid")
+    return rows.join(f["people"], on="pid", how="inner")  # students of the synthetic population only
 
 
 def _mht_gbk(f: dict, out: Path) -> Path:
@@ -534,7 +534,7 @@ def write_error_sample(engine: sa.Engine, directory: str | Path, *, seed: int, s
     rows = frames["responses"].merge(frames["enrol"][frames["enrol"]["school_year"] == "2025-2026"], on="pid")
     counts = rows.groupby("school_id").size()
     path, _manifest = _phq9_errors(frames, Path(directory), school_id=str(counts[counts >= 40].index.min()))
-    return path
+    return path.rename(path.with_name("demo_import_phq9_2025-autumn.csv"))
 
 
 def import_error_sample(engine: sa.Engine, *, seed: int, students: int):

@@ -73,6 +73,18 @@ def pseudonymise(numbers: Iterable[str], key: bytes) -> list[str]:
     return [mac(number) for number in numbers]
 
 
+def key_fingerprint(key: bytes) -> str:
+    """A short public fingerprint of ``key``: HMAC of a fixed label, never the key itself.
+
+    Stored with the database so that an import under another key (a mistyped
+    ``--key-file``) is refused instead of splitting every student in two.
+
+    >>> key_fingerprint(b"k" * 32) == key_fingerprint(b"k" * 32) != key_fingerprint(b"j" * 32)
+    True
+    """
+    return pseudonymise(["PSYCHANALYTICSKEYFINGERPRINTV1"], key)[0][:16]
+
+
 def load_or_create_key(path: str | Path) -> bytes:
     """Read the pseudonym key at ``path``; create it (mode 0600) on first use.
 

@@ -14,7 +14,15 @@ Examples
 array([[ 1.,  0., nan]])
 """
 
-from psychanalytics.store.engine import connect, create_all, resolve_url, table_counts
+from psychanalytics.store.engine import (
+    StoreNotFoundError,
+    connect,
+    connect_existing,
+    create_all,
+    resolve_url,
+    table_counts,
+)
+from psychanalytics.store.meta import PSEUDONYM_KEY, get_meta, set_meta
 from psychanalytics.store.packing import MISSING_CODE, pack_items, pack_matrix, unpack_items
 from psychanalytics.store.reads import load_items, load_scores
 from psychanalytics.store.schema import metadata
@@ -22,9 +30,13 @@ from psychanalytics.store.writes import bulk_insert, scores_to_rows, upsert, wri
 
 __all__ = [
     "MISSING_CODE",
+    "PSEUDONYM_KEY",
+    "StoreNotFoundError",
     "bulk_insert",
     "connect",
+    "connect_existing",
     "create_all",
+    "get_meta",
     "load_items",
     "load_scores",
     "metadata",
@@ -32,6 +44,7 @@ __all__ = [
     "pack_matrix",
     "resolve_url",
     "scores_to_rows",
+    "set_meta",
     "table_counts",
     "unpack_items",
     "upsert",

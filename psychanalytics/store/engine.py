@@ -54,6 +54,38 @@ def connect(db: str | Path | None = None, **engine_kw) -> sa.Engine:
     return engine
 
 
+class StoreNotFoundError(FileNotFoundError):
+    """The database named does not exist or has no psychanalytics tables."""
+
+
+def connect_existing(db: str | Path | None = None, **engine_kw) -> sa.Engine:
+    """Like :func:`connect`, but refuse a database that does not exist or was never initialised.
+
+    A mistyped path must not silently become a new empty database.
+
+    >>> connect_existing("/nonexistent/x.sqlite")
+    Traceback (most recent call last):
+    ...
+    psychanalytics.store.engine.StoreNotFoundError: 数据库不存在 / database not found: /nonexistent/x.sqlite ...
+    """
+    url = resolve_url(db)
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise StoreNotFoundError(
+                f"数据库不存在 / database not found: {parsed.database} "
+                "(create it with `psychanalytics init --db PATH`, or build the demo with `psychanalytics demo`)"
+            )
+    engine = connect(url, **engine_kw)
+    if not sa.inspect(engine).has_table("school"):
+        engine.dispose()
+        raise StoreNotFoundError(
+            f"数据库未初始化 / database has no psychanalytics tables: {parsed.render_as_string(hide_password=True)} "
+            "(run `psychanalytics init --db …` first)"
+        )
+    return engine
+
+
 def create_all(engine: sa.Engine) -> None:
     """Create every table of the data model that does not exist yet."""
     metadata.create_all(engine)

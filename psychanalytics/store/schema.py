@@ -582,6 +582,21 @@ archive_transfer = sa.Table(
     _batch_id(),
 )
 
+# --- store metadata --------------------------------------------------------------------
+
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    _col("name", sa.String(64), "internal", primary_key=True),
+    _col(
+        "value",
+        sa.Text,
+        "internal",
+        nullable=False,
+        doc="e.g. pseudonym_key_fingerprint: HMAC of a constant under the key, never the key itself",
+    ),
+)
+
 # --- audit ------------------------------------------------------------------------------
 
 audit_log = sa.Table(

@@ -11,9 +11,11 @@ from scipy import stats
 
 from psychanalytics import instruments, scoring, store
 from psychanalytics.privacy import audit
+from psychanalytics.privacy.pseudonym import key_fingerprint
 from psychanalytics.store import schema
 from psychanalytics.synth import _crisis, _interventions, _screening, _services
 from psychanalytics.synth._population import (
+    DEMO_KEY,
     FIRST_YEAR,
     SCHOOL_YEARS,
     enrolments,
@@ -259,6 +261,7 @@ def build_demo(
                 store.bulk_insert(conn, table, data[table.name])
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size = -2000")
+        store.set_meta(conn, store.PSEUDONYM_KEY, key_fingerprint(DEMO_KEY))
         audit.append(
             conn,
             action="demo_build",
