@@ -96,6 +96,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    import sqlalchemy as sa
+
     from psychanalytics import ingest, store
     from psychanalytics.config import Settings
     from psychanalytics.privacy.pseudonym import load_or_create_key
@@ -126,7 +128,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             score=not args.no_score,
             progress=_progress_bar if show_progress else None,
         )
-    except (ingest.IngestError, OSError, ValueError) as exc:
+    except (ingest.IngestError, OSError, ValueError, sa.exc.SQLAlchemyError) as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}, ensure_ascii=False))
         else:

@@ -12,8 +12,8 @@ from psychanalytics.privacy import audit
 CLI = Path(sys.executable).parent / "psychanalytics"
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300)
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def test_demo_fills_every_table_and_refuses_to_overwrite(tmp_path):
@@ -42,6 +42,7 @@ PHQ9 = SAMPLES / "phq9_2025-autumn_errors.csv"
 
 
 def _import(db: Path, key: Path, *extra: str, file: Path = PHQ9) -> subprocess.CompletedProcess:
+    """Import with the working directory next to the database (the quarantine report lands there)."""
     return _run(
         "import",
         "screening",
@@ -56,6 +57,7 @@ def _import(db: Path, key: Path, *extra: str, file: Path = PHQ9) -> subprocess.C
         "phq9",
         "--json",
         *extra,
+        cwd=db.parent if db.parent.exists() else None,
     )
 
 

@@ -206,7 +206,11 @@ def test_duplicates_exact_are_counted_and_conflicting_are_quarantined(lite, tmp_
         1,
     )
     problem = result.problems[0][0]
-    assert (problem.reason, problem.column, problem.value) == ("duplicate_key", "学籍号", "同第 2 行 / as line 2")
+    assert (problem.reason, problem.column, problem.value) == (
+        "duplicate_key",
+        "学籍号",
+        "同第 2 行 / as line 2",
+    )
     assert result.problems[0][0].line_no == 5
 
 
@@ -533,3 +537,35 @@ def test_sdq_needs_its_informant_and_is_scored_with_its_bands(lite, tmp_path):
         ).one()
     # all 25 items coded 1: each difficulty subscale 5 (reverse items 2-1 = 1) → total 20, self-report 'very high'
     assert (total.raw, total.band) == (20.0, "very_high")
+
+
+def test_spreadsheet_rewritten_numbers_and_odd_classes_are_refused_not_cut_down(lite, tmp_path):
+    header = ",".join(["学籍号", "学校", "年级", "班级", *[f"Q{i}" for i in range(1, 10)]])
+    items = ",".join(["1"] * 9)
+    lines = [
+        header,
+        f"1.23456789012345E+17,示例第一中学,7,1,{items}",
+        f"G2,示例第一中学,7,1001,{items}",
+        f"G3,示例第一中学,7,初一(3)班,{items}",
+    ]
+    result = ingest.import_file(
+        lite, "screening", _write(tmp_path / "x.csv", lines), key=KEY, wave="2025-autumn", instrument="phq9"
+    )
+    reasons = {p.line_no: p.reason for problems in result.problems for p in problems}
+    assert reasons == {2: "bad_number_format", 3: "bad_class"}
+    with lite.connect() as conn:
+        assert conn.execute(sa.select(schema.enrolment.c.class_no)).scalars().all() == [3]
+
+
+def test_workbook_with_data_on_several_sheets_is_refused(lite, tmp_path):
+    """Reading only the first sheet would silently drop the students on the others."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "四年级"
+    for sheet in (wb.active, wb.create_sheet("五年级")):
+        sheet.append(["学籍号", *[f"Q{i}" for i in range(1, 10)]])
+        sheet.append([f"G{sheet.title}", *[1] * 9])
+    path = tmp_path / "two_sheets.xlsx"
+    wb.save(path)
+    with pytest.raises(ingest.IngestError, match="五年级"):
+        ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert store.table_counts(lite)["response"] == 0

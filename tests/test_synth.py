@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from psychanalytics import instruments, store, synth
+from psychanalytics.privacy import audit
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.store import schema
 
@@ -346,7 +347,24 @@ def test_a_filled_database_needs_replace(sqlite_engine):
     counts = synth.build_demo(sqlite_engine, seed=3, students=SMALL)
     with pytest.raises(synth.DatabaseNotEmptyError, match="replace=True"):
         synth.build_demo(sqlite_engine, seed=3, students=SMALL)
-    assert synth.build_demo(sqlite_engine, seed=3, students=SMALL, replace=True) == counts
+    rebuilt = synth.build_demo(sqlite_engine, seed=3, students=SMALL, replace=True)
+    assert {**rebuilt, "audit_log": 1} == counts and rebuilt["audit_log"] == 2  # the audit trail is kept
+    with sqlite_engine.connect() as conn:
+        assert audit.verify(conn) == []
+
+
+def test_replace_refuses_a_database_with_real_schools(sqlite_engine):
+    synth.build_demo(sqlite_engine, seed=3, students=SMALL)
+    with sqlite_engine.begin() as conn:
+        store.upsert(
+            conn,
+            schema.school,
+            [dict(school_id="R01", name="真实学校", stage="primary", location="urban", is_synthetic=False)],
+        )
+    counts = store.table_counts(sqlite_engine)
+    with pytest.raises(synth.DatabaseNotEmptyError, match="not synthetic"):
+        synth.build_demo(sqlite_engine, seed=3, students=SMALL, replace=True)
+    assert store.table_counts(sqlite_engine) == counts
 
 
 def test_too_few_students_is_refused(sqlite_engine):

@@ -146,7 +146,9 @@ def _new_students(rows: list[Row], ctx: Context) -> Write:
 
 # --- fields shared by several kinds -----------------------------------------------------
 
-STUDENT_NUMBER = Field("student_number", required=True, doc="学籍号; becomes the pseudonym pid, never stored")
+STUDENT_NUMBER = Field(
+    "student_number", parse=p.identifier, required=True, doc="学籍号; becomes the pseudonym pid, never stored"
+)
 NAME = Field("name", doc="姓名: read for the quarantine report only, never stored")
 SCHOOL = Field("school", clean_text, doc="school_id or Chinese school name from the school table")
 SCHOOL_YEAR = Field("school_year", p.school_year, doc="学年 2024-2025 (or --school-year)")
@@ -248,7 +250,12 @@ STAFF = Kind(
     name="staff",
     title="心理教师 / psychology staff",
     fields=(
-        Field("staff_number", required=True, doc="工号; becomes a pseudonymous staff_id, never stored"),
+        Field(
+            "staff_number",
+            parse=p.identifier,
+            required=True,
+            doc="工号; becomes a pseudonymous staff_id, never stored",
+        ),
         NAME,
         Field("school", clean_text, required=True, doc=SCHOOL.doc),
         SCHOOL_YEAR,

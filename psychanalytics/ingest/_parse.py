@@ -99,14 +99,40 @@ def grade(text: str) -> int:
     return value
 
 
+_REWRITTEN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)|\d+\.\d*")
+
+
+def identifier(text: str) -> str:
+    """A 学籍号 or 工号 kept exactly as written, refused when a spreadsheet has rewritten it.
+
+    Excel turns a long number into ``1.23456789012345E+17`` or ``123456.0``: the
+    digits it dropped cannot be recovered, and the rewritten form would become a
+    different pseudonym, splitting one student in two.
+
+    >>> identifier("G320402201201010012"), identifier("00123")
+    ('G320402201201010012', '00123')
+    >>> identifier("1.23456789012345E+17")
+    Traceback (most recent call last):
+    ...
+    psychanalytics.ingest._problems.Bad: bad_number_format
+    """
+    if _REWRITTEN_NUMBER.fullmatch(text):
+        raise Bad("bad_number_format")
+    return text
+
+
 @lru_cache(maxsize=1024)
 def class_no(text: str) -> int:
     """班级 number from ``3``, ``3班``, ``(3)班``, ``初一(3)班``, ``七年级3班``.
 
-    >>> [class_no(t) for t in ("3", "3班", "(3)班", "初一(12)班", "七年级3班")]
-    [3, 3, 3, 12, 3]
+    >>> [class_no(t) for t in ("3", "3班", "(3)班", "初一(12)班", "七年级3班", "（3）班")]
+    [3, 3, 3, 12, 3, 3]
+
+    Anything else (``1001``, ``3.5``, ``A3``) is refused, never cut down to a number.
     """
-    m = re.search(r"\(?(\d{1,3})\)?\s*班?$", text)
+    m = re.fullmatch(
+        r"(?:[初高][一二三]|[一二三四五六七八九十]{1,2}年级|\d{1,2}年级)?\s*[(（]?(\d{1,2})[)）]?\s*班?", text
+    )
     if not m or int(m.group(1)) < 1:
         raise Bad("bad_class")
     return int(m.group(1))

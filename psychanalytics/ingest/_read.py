@@ -292,8 +292,16 @@ def _open_workbook(path: Path):
 def _xlsx_headers(path: Path) -> tuple[str, ...]:
     wb = _open_workbook(path)
     try:
+        others = [ws.title for ws in wb.worksheets if ws is not wb.active and ws.max_row and ws.max_row > 1]
+        if others:
+            raise IngestError(
+                f"{path.name}: data on several sheets ({wb.active.title}, {', '.join(others)}): only one is "
+                "read per import; save each sheet as its own file / 一次只导入一个工作表，请分别保存后导入"
+            )
         rows = wb.active.iter_rows(min_row=1, max_row=1, values_only=True)
         headers = [cell_text(v) for v in next(rows, ())]
+    except IngestError:
+        raise
     except Exception as exc:  # malformed sheet XML
         raise IngestError(f"{path.name}: the first sheet cannot be read ({exc}) / 无法读取工作表") from None
     finally:

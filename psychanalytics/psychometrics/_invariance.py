@@ -295,6 +295,8 @@ def measurement_invariance(items, groups, *, model=None) -> InvarianceResult:
 
 
 def _indices(chisq: float, df: int, base_chisq: float, base_df: int, n: int, n_groups: int) -> dict:
+    if df == 0:  # a saturated model fits perfectly; lavaan reports these values
+        return {"cfi": 1.0, "tli": 1.0, "rmsea": 0.0}
     excess = max(chisq - df, 0.0)
     cfi = 1 - excess / max(base_chisq - base_df, excess, 1e-300)
     tli = (base_chisq / base_df - chisq / df) / (base_chisq / base_df - 1)

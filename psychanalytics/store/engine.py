@@ -46,7 +46,8 @@ def connect(db: str | Path | None = None, **engine_kw) -> sa.Engine:
     url = sa.make_url(resolve_url(db))
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    engine = sa.create_engine(url, **engine_kw)
+    # SQL parameters are students' data: keep them out of error messages and logs
+    engine = sa.create_engine(url, **{"hide_parameters": True, **engine_kw})
     if url.get_backend_name() == "sqlite":
         if url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

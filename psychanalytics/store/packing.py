@@ -24,16 +24,44 @@ def pack_items(values) -> bytes:
 
 
 def pack_matrix(matrix) -> list[bytes]:
-    """Pack a respondents × items matrix (float with NaN, or int8 with -1) row by row."""
+    """Pack a respondents × items matrix (float with NaN, or integers with -1) row by row.
+
+    Codes must be whole numbers in 0..127 (or missing): anything else raises
+    :class:`ValueError` rather than being rounded or wrapped.
+
+    >>> pack_matrix([[1.0, float("nan")]])
+    [b'\\x01\\xff']
+    >>> pack_matrix([[1.5, 255.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: 2 item code(s) cannot be stored as whole numbers 0-127, e.g. row 0, item 1: 1.5
+    """
     matrix = np.asarray(matrix)
     if matrix.dtype.kind == "f":
-        codes = np.where(np.isnan(matrix), MISSING_CODE, matrix).astype(np.int8)
+        present = ~np.isnan(matrix)
+        bad = present & ((matrix != np.round(matrix)) | (matrix < 0) | (matrix > 127))
+        _refuse_codes(matrix, bad)
+        codes = np.where(present, matrix, MISSING_CODE).astype(np.int8)
+    elif matrix.dtype == np.int8:
+        _refuse_codes(matrix, matrix < MISSING_CODE)
+        codes = matrix
     else:
-        codes = matrix.astype(np.int8, copy=False)
+        _refuse_codes(matrix, (matrix < MISSING_CODE) | (matrix > 127))
+        codes = matrix.astype(np.int8)
     codes = np.ascontiguousarray(codes)
     width = codes.shape[1]
     flat = codes.tobytes()
     return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+def _refuse_codes(matrix: np.ndarray, bad: np.ndarray) -> None:
+    """Item codes are stored as they are or not at all: never rounded or wrapped."""
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{int(bad.sum())} item code(s) cannot be stored as whole numbers 0-127, e.g. row {row}, "
+            f"item {col + 1}: {matrix[row, col].item()!r}"
+        )
 
 
 def unpack_items(blobs: Iterable[bytes], n_items: int, *, missing=np.nan) -> np.ndarray:

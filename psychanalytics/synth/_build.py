@@ -194,6 +194,17 @@ def _write_screening(conn: sa.Connection, enrol: pd.DataFrame, waves, scored_by_
             store.bulk_insert(conn, schema.reported_score, reported)
 
 
+def _refuse_real_data(conn: sa.Connection) -> None:
+    """``replace`` empties synthetic databases only: a school that is not synthetic stops it."""
+    real = conn.execute(
+        sa.select(sa.func.count()).select_from(schema.school).where(sa.not_(schema.school.c.is_synthetic))
+    ).scalar_one()
+    if real:
+        raise DatabaseNotEmptyError(
+            f"the database holds {real} school(s) that are not synthetic: replace empties demo databases only"
+        )
+
+
 def build_demo(
     engine: sa.Engine, *, seed: int = 20240901, students: int = 45_000, replace: bool = False
 ) -> dict[str, int]:
@@ -249,8 +260,10 @@ def build_demo(
         if conn.dialect.name == "sqlite":
             # a 256 MiB page cache for this connection keeps the bulk load off the WAL spill path
             conn.exec_driver_sql("PRAGMA cache_size = -262144")
+        if filled:
+            _refuse_real_data(conn)
         for table in reversed(schema.metadata.sorted_tables):
-            if filled:
+            if filled and table.name != "audit_log":  # the audit trail is never deleted
                 conn.execute(table.delete())
         for table in schema.metadata.sorted_tables:
             if table.name in _KEPT_EMPTY:
