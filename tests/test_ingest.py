@@ -110,13 +110,19 @@ def test_leading_zeros_and_na_names_survive(lite, tmp_path):
 
 
 def test_names_and_numbers_never_reach_the_database(lite, tmp_path):
-    path = _write(
-        tmp_path / "x.csv",
-        _phq9_lines([f"Q{i}" for i in range(1, 10)], [("G0099887766", "欧阳娜娜", [0] * 9)]),
+    """Neither from stored rows nor from refused ones (out of range; a short row)."""
+    lines = _phq9_lines(
+        [f"Q{i}" for i in range(1, 10)],
+        [("G0099887766", "欧阳娜娜", [0] * 9), ("G0011223344", "司马光", [0, 9, 0, 0, 0, 0, 0, 0, 0])],
     )
-    ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    lines.append("G0055667788,诸葛亮,女,0,0")
+    result = ingest.import_file(
+        lite, "screening", _write(tmp_path / "x.csv", lines), key=KEY, wave="2025-autumn", instrument="phq9"
+    )
+    assert (result.stored, result.quarantined) == (1, 2)
     dump = "\n".join(store.connect(lite.url).raw_connection().driver_connection.iterdump())
-    assert "欧阳娜娜" not in dump and "G0099887766" not in dump
+    for secret in ("欧阳娜娜", "G0099887766", "司马光", "G0011223344", "诸葛亮", "G0055667788"):
+        assert secret not in dump
 
 
 def test_created_wave_follows_its_name(lite, tmp_path):
@@ -164,9 +170,12 @@ def test_each_error_class_lands_in_quarantine_with_its_reason(lite, tmp_path, ce
     assert (result.rows_read, result.stored, result.quarantined) == (2, 1, 1)
     with lite.connect() as conn:
         q = conn.execute(sa.select(schema.quarantine)).one()
-    assert q.line_no == 3 and q.raw == ",".join(bad)
+    # the school's report gets the line as written; the database keeps it without 学籍号 and 姓名
+    assert result.raw_rows == (",".join(bad),)
+    assert q.line_no == 3 and q.raw == ",".join(["＊", "＊", *bad[2:]])
+    shown = "＊" if cell_column in ("学籍号", "姓名") else value
     assert json.loads(q.reasons) == [
-        {"column": cell_column, "value": value, "reason": reason, "message": ingest.REASONS[reason]}
+        {"column": cell_column, "value": shown, "reason": reason, "message": ingest.REASONS[reason]}
     ]
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 
@@ -163,16 +164,26 @@ class _Importer:
         self.kind, self.source, self.lay, self.ctx, self.key = kind, source, lay, ctx, key
         self.state = _State()
 
-    def _quarantine(self, conn, line_no: int, problems: list[Problem], raw: str) -> None:
+    @cached_property
+    def _identifying(self) -> frozenset[int]:
+        """Positions of the columns that identify a person (学籍号, 工号, 姓名)."""
+        return frozenset(idx for field, idx in self.lay.fields.items() if field in _IDENTIFYING)
+
+    def _quarantine(self, conn, line_no: int, problems: list[Problem], raw: str, masked: str) -> None:
+        """Refuse a line: the full text goes to the school's report, the database keeps it masked."""
         self.state.problems.append(tuple(problems))
         self.state.raws.append(raw)
+        headers = {self.source.headers[idx] for idx in self._identifying}
+        reasons = [
+            {**pr.as_dict(), "value": _read.MASK} if pr.column in headers else pr.as_dict() for pr in problems
+        ]
         conn.execute(
             schema.quarantine.insert().values(
                 batch_id=self.ctx.batch_id,
                 source_sha256=self.source.sha256,
                 line_no=line_no,
-                reasons=json.dumps([pr.as_dict() for pr in problems], ensure_ascii=False),
-                raw=raw,
+                reasons=json.dumps(reasons, ensure_ascii=False),
+                raw=masked,
             )
         )
 
@@ -186,6 +197,7 @@ class _Importer:
                 line_no,
                 [Problem(line_no, "(row)", f"{n_fields} fields, header has {len(headers)}", "short_row")],
                 text,
+                _read.masked_line(text, self._identifying),
             )
         n = len(chunk)
         if not n:
@@ -249,7 +261,13 @@ class _Importer:
                 else:
                     refuse(i, key_columns, f"同第 {first[0]} 行 / as line {first[0]}", "duplicate_key")
             if i in problems:
-                self._quarantine(conn, lines[i], problems[i], _read.row_text(chunk, i))
+                self._quarantine(
+                    conn,
+                    lines[i],
+                    problems[i],
+                    _read.row_text(chunk, i),
+                    _read.row_text(chunk, i, mask=self._identifying),
+                )
             else:
                 accepted.append(row)
         self._write(conn, accepted)
@@ -337,6 +355,7 @@ def _parse_column(raw: list[str], f, refuse) -> list:
 
 
 _KEY_SOURCES = {"pid": "student_number", "staff_id": "staff_number"}
+_IDENTIFYING = ("student_number", "staff_number", "name")
 
 
 _OPTIONS_THAT_CHANGE_MEANING = ("kind", "wave", "instrument", "school_year", "informant", "norm")

@@ -354,6 +354,20 @@ def _join(fields: list[str]) -> str:
     return buf.getvalue()
 
 
-def row_text(chunk: Chunk, i: int) -> str:
-    """The ``i``-th row of ``chunk`` as one CSV line (stored as ``quarantine.raw``)."""
-    return _join([col[i].as_py() for col in chunk.columns])
+def row_text(chunk: Chunk, i: int, *, mask: frozenset[int] = frozenset()) -> str:
+    """The ``i``-th row of ``chunk`` as one CSV line, with the columns in ``mask`` replaced by ``＊``."""
+    return _join([MASK if j in mask else col[i].as_py() for j, col in enumerate(chunk.columns)])
+
+
+def masked_line(text: str, mask: frozenset[int]) -> str:
+    """A raw CSV line with the fields at the positions in ``mask`` replaced by ``＊``.
+
+    >>> masked_line("G1,张三,女,5", frozenset({0, 1}))
+    '＊,＊,女,5'
+    """
+    fields = next(csv.reader([text]), [])
+    return _join([MASK if j in mask else f for j, f in enumerate(fields)])
+
+
+MASK = "＊"
+"""What the database keeps of an identifying cell (学籍号, 工号, 姓名) of a refused line."""
