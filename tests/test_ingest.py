@@ -578,3 +578,16 @@ def test_workbook_with_data_on_several_sheets_is_refused(lite, tmp_path):
     with pytest.raises(ingest.IngestError, match="五年级"):
         ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
     assert store.table_counts(lite)["response"] == 0
+
+
+def test_unverified_scoring_rules_are_not_applied_on_import(lite, tmp_path):
+    """DSRSC's reverse keys are unverified (instruments.md pitfall 4): answers only, never scores."""
+    header = ",".join(["学籍号", *[str(i) for i in range(1, 19)]])
+    path = _write(tmp_path / "dsrsc.csv", [header, "G1," + ",".join(["1"] * 18)])
+    with pytest.raises(ingest.IngestError, match="--no-score"):
+        ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="dsrsc")
+    result = ingest.import_file(
+        lite, "screening", path, key=KEY, wave="2025-autumn", instrument="dsrsc", score=False
+    )
+    counts = store.table_counts(lite)
+    assert result.stored == 1 and counts["response"] == 1 and counts["score"] == 0

@@ -214,3 +214,16 @@ def test_write_scores_splits_the_wide_frame(engine):
 def test_resolve_url_reads_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PSYCHANALYTICS_DB", str(tmp_path / "x.sqlite"))
     assert store.resolve_url() == f"sqlite:///{tmp_path / 'x.sqlite'}"
+
+
+def test_rescoring_replaces_a_flag_that_became_undetermined(engine):
+    """A corrected sheet with item 9 blank must not keep the earlier item-9 flag."""
+    first = pd.DataFrame({"total": [12.0], "valid": [True], "flag_item9": [True], "spec_version": ["1.0"]})
+    corrected = first.assign(total=np.nan, valid=False, flag_item9=pd.array([pd.NA], dtype="boolean"))
+    with engine.begin() as conn:
+        _seed_minimal(conn)
+        for scored in (first, corrected):
+            store.write_scores(conn, scored, pids=["a" * 32], wave_id="2024-autumn", instrument="phq9")
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(schema.score_flag.c.value)).scalar_one()
+    assert value is None

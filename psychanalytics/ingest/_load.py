@@ -423,6 +423,12 @@ def import_file(
             raise IngestError(
                 f"{spec.code} is scored by informant: pass --informant {'/'.join(spec.informants)} / 请指定填写人"
             )
+        if score and spec.uncertain:
+            rules = "; ".join(rule.rule for rule in spec.uncertain)
+            raise IngestError(
+                f"{spec.code} 的计分规则尚未核实，请加 --no-score 只导入作答 / {spec.code} has scoring rules its "
+                f"sources leave unverified ({rules}): import the answers with --no-score"
+            )
         if norm is not None and norm not in spec.norms:
             raise IngestError(f"{spec.code} has no norm {norm!r}; norms: {', '.join(spec.norms) or 'none'}")
     if school_year is not None:

@@ -339,7 +339,7 @@ score_flag = sa.Table(
     _pid(primary_key=True),
     _col("instrument", sa.String(16), "public", primary_key=True),
     _col("flag", sa.String(48), "public", primary_key=True, doc="e.g. item9_positive"),
-    _col("value", sa.Boolean, "sensitive", nullable=False),
+    _col("value", sa.Boolean, "sensitive", nullable=True, doc="NULL: undetermined (the item is missing)"),
     _batch_id(),
 )
 

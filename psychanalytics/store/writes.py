@@ -234,11 +234,16 @@ def scores_to_rows(
         )
     for flag in flags:
         values = scored[flag]
+        # an undetermined flag is stored as NULL, so a corrected re-import replaces an earlier True
         for pid, value in zip(pid_array, values, strict=True):
-            if pd.notna(value):
-                out["score_flag"].append(
-                    {**base, "pid": pid, "flag": flag.removeprefix("flag_"), "value": bool(value)}
-                )
+            out["score_flag"].append(
+                {
+                    **base,
+                    "pid": pid,
+                    "flag": flag.removeprefix("flag_"),
+                    "value": bool(value) if pd.notna(value) else None,
+                }
+            )
     return out
 
 
