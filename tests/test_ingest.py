@@ -591,3 +591,17 @@ def test_unverified_scoring_rules_are_not_applied_on_import(lite, tmp_path):
     )
     counts = store.table_counts(lite)
     assert result.stored == 1 and counts["response"] == 1 and counts["score"] == 0
+
+
+def test_a_later_file_without_a_column_does_not_erase_what_is_stored(lite, tmp_path):
+    """Re-importing a roster that lacks 性别/出生年份/届 keeps the stored values (a blank never erases)."""
+    full = ["学籍号,性别,出生年份,届,学校,学年,年级,班级", "G1,女,2012,2019,示例第一中学,2025-2026,7,2"]
+    thin = ["学籍号,学校,学年,年级,班级", "G1,示例第一中学,2025-2026,7,3"]
+    for name, lines in (("full.csv", full), ("thin.csv", thin)):
+        result = ingest.import_file(lite, "roster", _write(tmp_path / name, lines), key=KEY)
+        assert result.stored == 1
+    with lite.connect() as conn:
+        student = conn.execute(sa.select(schema.student)).one()
+        enrolment = conn.execute(sa.select(schema.enrolment)).one()
+    assert (student.gender, student.birth_year, student.cohort) == ("F", 2012, 2019)
+    assert enrolment.class_no == 3  # a value the later file gives does replace the stored one

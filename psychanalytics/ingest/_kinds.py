@@ -21,7 +21,9 @@ from psychanalytics.store import schema
 
 Row = dict[str, Any]
 Write = tuple[sa.Table, list[Row], str]
-"""Rows for one table and how to write them: ``"upsert"`` or ``"insert_missing"`` (keep existing rows)."""
+"""Rows for one table and the conflict policy of :func:`psychanalytics.store.upsert`: ``"fill"`` for what
+a file describes (a blank cell never erases a stored value), ``"update"`` for values derived from the
+file (scores), ``"keep"`` for rows only created when missing."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def check_wave(row: Row, ctx: Context) -> list[tuple[str, str]]:
 
 def _new_students(rows: list[Row], ctx: Context) -> Write:
     """Student rows (pid only) for pids the database does not hold yet."""
-    return schema.student, [{"pid": r["pid"], "batch_id": ctx.batch_id} for r in rows], "insert_missing"
+    return schema.student, [{"pid": r["pid"], "batch_id": ctx.batch_id} for r in rows], "keep"
 
 
 # --- fields shared by several kinds -----------------------------------------------------
@@ -191,7 +193,7 @@ def _build_roster(rows: list[Row], ctx: Context) -> list[Write]:
         }
         for r in rows
     ]
-    return [(schema.student, students, "upsert"), (schema.enrolment, enrolments, "upsert")]
+    return [(schema.student, students, "fill"), (schema.enrolment, enrolments, "fill")]
 
 
 ROSTER = Kind(
@@ -243,7 +245,7 @@ def _build_staff(rows: list[Row], ctx: Context) -> list[Write]:
         }
         for r in rows
     ]
-    return [(schema.staff, out, "upsert")]
+    return [(schema.staff, out, "fill")]
 
 
 STAFF = Kind(
@@ -297,7 +299,7 @@ def _build_rooms(rows: list[Row], ctx: Context) -> list[Write]:
         }
         for r in rows
     ]
-    return [(schema.room, out, "upsert")]
+    return [(schema.room, out, "fill")]
 
 
 ROOMS = Kind(
@@ -346,7 +348,7 @@ def _build_activities(rows: list[Row], ctx: Context) -> list[Write]:
         }
         for r in rows
     ]
-    return [(schema.activity, out, "upsert")]
+    return [(schema.activity, out, "fill")]
 
 
 ACTIVITIES = Kind(
@@ -424,8 +426,8 @@ def _build_interventions(rows: list[Row], ctx: Context) -> list[Write]:
     ]
     return [
         _new_students(rows, ctx),
-        (schema.intervention, list(interventions.values()), "upsert"),
-        (schema.participant, participants, "upsert"),
+        (schema.intervention, list(interventions.values()), "fill"),
+        (schema.participant, participants, "fill"),
     ]
 
 
@@ -513,8 +515,8 @@ def _build_crisis(rows: list[Row], ctx: Context) -> list[Write]:
     ]
     return [
         _new_students(rows, ctx),
-        (schema.crisis_case, list(cases.values()), "upsert"),
-        (schema.crisis_event, events, "upsert"),
+        (schema.crisis_case, list(cases.values()), "fill"),
+        (schema.crisis_event, events, "fill"),
     ]
 
 

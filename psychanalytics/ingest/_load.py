@@ -317,7 +317,7 @@ class _Importer:
         if not rows:
             return
         for table, table_rows, mode in self.kind.build(rows, self.ctx):
-            write_rows(conn, table, table_rows, keep_existing=mode == "insert_missing")
+            write_rows(conn, table, table_rows, on_conflict=mode)
             if table is schema.validity:
                 self.state.invalid_sheets += sum(not r["valid"] for r in table_rows)
 

@@ -72,7 +72,7 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
         (
             schema.student,
             {"pid": pids, "gender": column("gender"), "cohort": column("cohort"), "batch_id": batch},
-            "insert_missing",
+            "keep",
         ),
     ]
     if {"school", "grade", "class"} <= present:
@@ -91,7 +91,7 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
                     }
                     for r in placed
                 ],
-                "insert_missing",
+                "keep",
             )
         )
     base = {"wave_id": wave.wave_id, "instrument": spec.code, "batch_id": batch}
@@ -106,7 +106,7 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
                     "items": column("items"),
                     "seconds": column("seconds"),
                 },
-                "upsert",
+                "update",
             )
         )
     if "reported" in present:
@@ -118,7 +118,7 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
                     for r in rows
                     for scale, metric, value in r["reported"]
                 ],
-                "upsert",
+                "update",
             )
         )
     flags = dict(
@@ -141,9 +141,9 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
         split = scores_to_rows(scored, pids=pids, wave_id=wave.wave_id, instrument=spec.code, batch_id=batch)
         validity = [{**v, "platform_flag": flags[v["pid"]]} for v in split["validity"]]
         writes += [
-            (schema.validity, validity, "upsert"),
-            (schema.score_flag, split["score_flag"], "upsert"),
-            (schema.score, split["score"], "upsert"),
+            (schema.validity, validity, "update"),
+            (schema.score_flag, split["score_flag"], "update"),
+            (schema.score, split["score"], "update"),
         ]
     elif any(f is not None for f in flags.values()):
         writes.append(
@@ -154,7 +154,7 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
                     for pid, flag in flags.items()
                     if flag is not None
                 ],
-                "upsert",
+                "update",
             )
         )
     return writes

@@ -13,21 +13,10 @@ from itertools import repeat
 from operator import itemgetter
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from psychanalytics.store.writes import upsert
+from psychanalytics.store.writes import upsert, upsert_statement
 
 _CHUNK = 50_000
-
-
-def _statement(conn: sa.Connection, table: sa.Table, columns: list[str], *, keep_existing: bool):
-    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = insert(table)
-    updates = {c: stmt.excluded[c] for c in columns if c not in keys}
-    if keep_existing or not updates:
-        return stmt.on_conflict_do_nothing(index_elements=keys)
-    return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
 
 
 def _plain(table: sa.Table, columns: list[str]) -> bool:
@@ -45,9 +34,9 @@ def write_rows(
     table: sa.Table,
     rows: list[dict] | dict[str, list | object],
     *,
-    keep_existing: bool = False,
+    on_conflict: str = "update",
 ) -> int:
-    """Insert ``rows``; on a key conflict update them, or keep the existing row (``keep_existing``).
+    """Insert ``rows``; an existing key is handled as :func:`psychanalytics.store.upsert` says.
 
     ``rows`` is a list of dicts with the same keys, or columns: a dict of equal-length
     lists in which a scalar (or ``None``) stands for the same value on every row.
@@ -60,7 +49,7 @@ def write_rows(
     >>> store.create_all(engine)
     >>> with engine.begin() as conn:
     ...     _ = write_rows(conn, schema.student, {"pid": ["a" * 32, "b" * 32], "gender": "F"})
-    ...     _ = write_rows(conn, schema.student, [{"pid": "a" * 32, "gender": "M"}], keep_existing=True)
+    ...     _ = write_rows(conn, schema.student, [{"pid": "a" * 32, "gender": "M"}], on_conflict="keep")
     ...     conn.execute(sa.select(schema.student.c.gender)).scalars().all()
     ['F', 'F']
     """
@@ -76,11 +65,8 @@ def write_rows(
     if conn.dialect.name != "sqlite" or not _plain(table, columns):
         if isinstance(rows, dict):
             rows = [dict(zip(columns, values, strict=True)) for values in tuples]
-        if keep_existing:
-            conn.execute(_statement(conn, table, columns, keep_existing=True), rows)
-            return n
-        return upsert(conn, table, rows)
-    compiled = _statement(conn, table, columns, keep_existing=keep_existing).compile(
+        return upsert(conn, table, rows, on_conflict=on_conflict)
+    compiled = upsert_statement(conn, table, columns, on_conflict=on_conflict).compile(
         dialect=conn.dialect, column_keys=columns
     )
     order = compiled.positiontup

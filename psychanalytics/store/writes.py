@@ -25,11 +25,48 @@ def _chunks(rows: Sequence[Mapping], size: int) -> Iterable[Sequence[Mapping]]:
         yield rows[start : start + size]
 
 
-def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping] | pd.DataFrame) -> int:
-    """Insert ``rows`` into ``table``, updating rows whose primary key exists.
+ON_CONFLICT = ("update", "fill", "keep")
+"""What an upsert does with a row whose key exists: ``update`` overwrites the given columns;
+``fill`` overwrites them only with values that are not NULL (a blank never erases what is
+stored); ``keep`` leaves the existing row as it is."""
+
+
+def upsert_statement(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], *, on_conflict: str = "update"
+):
+    """The ``INSERT … ON CONFLICT (primary key)`` statement of :func:`upsert` for ``columns``."""
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, got {on_conflict!r}")
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        insert = sqlite.insert
+    elif dialect == "postgresql":
+        insert = postgresql.insert
+    else:
+        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = insert(table)
+    if on_conflict == "fill":
+        updates = {c: sa.func.coalesce(stmt.excluded[c], table.c[c]) for c in columns if c not in keys}
+    else:
+        updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+    if on_conflict == "keep" or not updates:
+        return stmt.on_conflict_do_nothing(index_elements=keys)
+    return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+
+
+def upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping] | pd.DataFrame,
+    *,
+    on_conflict: str = "update",
+) -> int:
+    """Insert ``rows`` into ``table``; rows whose primary key exists are handled by ``on_conflict``.
 
     Only the columns present in ``rows`` are written; other columns of an
-    existing row keep their values. Returns the number of rows given.
+    existing row keep their values (see :data:`ON_CONFLICT`). Returns the number
+    of rows given.
 
     Examples
     --------
@@ -41,28 +78,19 @@ def upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping] | pd.Da
     >>> with engine.begin() as conn:
     ...     _ = upsert(conn, schema.school, [row])
     ...     _ = upsert(conn, schema.school, [{**row, "name": "示例实验小学（新址）"}])
+    ...     _ = upsert(conn, schema.student, [{"pid": "a" * 32, "gender": "F", "birth_year": 2012}])
+    ...     _ = upsert(conn, schema.student, [{"pid": "a" * 32, "gender": None, "birth_year": 2013}],
+    ...                on_conflict="fill")
     ...     conn.execute(sa.select(schema.school.c.name)).scalar_one()
+    ...     conn.execute(sa.select(schema.student.c.gender, schema.student.c.birth_year)).one()
     '示例实验小学（新址）'
+    ('F', 2013)
     """
     if isinstance(rows, pd.DataFrame):
         rows = _records(rows)
     if not len(rows):
         return 0
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        insert = sqlite.insert
-    elif dialect == "postgresql":
-        insert = postgresql.insert
-    else:
-        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
-    keys = [c.name for c in table.primary_key.columns]
-    columns = list(rows[0])
-    stmt = insert(table)
-    updates = {c: stmt.excluded[c] for c in columns if c not in keys}
-    if updates:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    stmt = upsert_statement(conn, table, list(rows[0]), on_conflict=on_conflict)
     for chunk in _chunks(rows, _CHUNK_ROWS):
         conn.execute(stmt, list(chunk))
     return len(rows)
