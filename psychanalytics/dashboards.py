@@ -43,7 +43,7 @@ import sqlalchemy as sa
 import psychanalytics
 from psychanalytics import store, viz
 from psychanalytics.config import Settings
-from psychanalytics.privacy.suppression import suppress_small_cells
+from psychanalytics.privacy.suppression import suppress_complementary, suppress_small_cells
 from psychanalytics.store import queries
 
 __all__ = ["OVERVIEW_TITLE", "build_overview", "dashboards_dir", "figure_widget", "serve"]
@@ -205,7 +205,16 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
 
     screened = _suppress(screened, min_cell, ("n", ()), ("enrolled", ()))
     bands = _suppress(bands, min_cell, ("n", ("share",)), ("total", ("n", "share")))
+    bands = suppress_complementary(bands, by=["wave_id"], dependent=("share",))
     elevated = _suppress(elevated, min_cell, ("n", ("share",)), ("total", ("n", "share")))
+    # the headline n is another margin of the band cells: a wave with a blanked band at or above the
+    # cut-off has its headline blanked too, or that band could be recovered by subtraction
+    hidden = bands.loc[bands["suppressed"] & (bands["band_rank"] >= HIGH_RISK_RANK), "wave_id"]
+    elevated = elevated.assign(
+        n=elevated["n"].mask(elevated["wave_id"].isin(hidden)),
+        share=elevated["share"].mask(elevated["wave_id"].isin(hidden)),
+        suppressed=elevated["suppressed"] | elevated["wave_id"].isin(hidden),
+    )
     # The unit here is the school, not the student: whether a school has a full-time psychology
     # teacher is a public institutional fact, so only an empty denominator is blanked.
     staffing = _suppress(staffing, 1, ("schools", ("n", "share")))

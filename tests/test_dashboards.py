@@ -121,7 +121,9 @@ def test_small_cells_never_reach_the_page(sqlite_engine):
     by_name = {trace["name"]: trace for trace in bands}
     assert by_name["重度"]["y"] == [None]
     assert by_name["重度"]["text"] == ["<10"]
-    assert by_name["无"]["y"] == [pytest.approx(10 / 12 * 100)]
+    # 无 (10 of 12) is blanked too: shown, it would give 重度 = 12 - 10 (complementary suppression)
+    assert by_name["无"]["y"] == [None]
+    assert "83.3" not in text and ">10 / 12" not in text
     assert "2 / 12" not in text and "16.7%" not in text
 
 

@@ -105,3 +105,32 @@ def test_property_no_small_count_survives_and_large_counts_are_unchanged(counts,
     assert (shown >= min_cell).all()
     assert shown.astype("int64").tolist() == [c for c in counts if c >= min_cell]
     assert out.loc[out["suppressed"], ["n", "share"]].isna().all().all()
+
+
+@given(
+    groups=st.lists(
+        st.lists(st.integers(min_value=0, max_value=60), min_size=2, max_size=6), min_size=1, max_size=5
+    )
+)
+def test_no_blanked_cell_can_be_recovered_from_the_group_total(groups):
+    """After secondary suppression a group never has exactly one blanked cell, so total - shown
+    gives only the sum of two or more cells (privacy_security.md §2, rule 2)."""
+    from psychanalytics.privacy.suppression import suppress_complementary
+
+    cells = pd.DataFrame(
+        [{"group": g, "band": b, "n": n} for g, counts in enumerate(groups) for b, n in enumerate(counts)]
+    )
+    out = suppress_complementary(suppress_small_cells(cells, count="n", min_cell=10), by=["group"])
+    per_group = out.groupby("group")["suppressed"].sum()
+    assert not per_group.eq(1).any()
+    shown = out[~out["suppressed"]]
+    assert (shown["n"].to_numpy() == cells.loc[shown.index, "n"].to_numpy()).all()
+    assert (cells.loc[shown.index, "n"] >= 10).all()
+
+
+def test_complementary_partner_is_the_smallest_shown_cell_of_the_group():
+    from psychanalytics.privacy.suppression import suppress_complementary
+
+    cells = pd.DataFrame({"wave": ["A"] * 4 + ["B"] * 2, "n": [40, 15, 11, 3, 30, 20]})
+    out = suppress_complementary(suppress_small_cells(cells, count="n", min_cell=10), by=["wave"])
+    assert out["suppressed"].tolist() == [False, False, True, True, False, False]

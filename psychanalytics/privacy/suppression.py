@@ -123,3 +123,52 @@ def suppress_small_cells(
         out[column] = out[column].mask(small)
     out[flag] = already | small
     return out
+
+
+def suppress_complementary(
+    frame: pd.DataFrame,
+    *,
+    by: Sequence[str],
+    count: str = "n",
+    dependent: Sequence[str] = (),
+    flag: str = "suppressed",
+) -> pd.DataFrame:
+    """Secondary suppression: no group is left with exactly one blanked cell.
+
+    Run after :func:`suppress_small_cells`. When a group (the cells that add up
+    to one shown total, e.g. the bands of one wave) has exactly one suppressed
+    cell, that cell equals the total minus the cells shown; the smallest shown
+    cell of the group is then blanked too, so only the sum of two cells can be
+    derived (complementary suppression; privacy_security.md §2, rule 2, after
+    CDC WONDER and UK LLC).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Output of :func:`suppress_small_cells` (has ``flag``). Not modified.
+    by : sequence of str
+        Columns identifying a group of cells that share a shown total.
+    count, dependent, flag
+        As in :func:`suppress_small_cells`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cells = pd.DataFrame({"wave": ["A"] * 3, "band": ["low", "mid", "high"], "n": [40, 12, 3]})
+    >>> primary = suppress_small_cells(cells, min_cell=10)
+    >>> suppress_complementary(primary, by=["wave"])
+      wave  band     n  suppressed
+    0    A   low    40       False
+    1    A   mid  <NA>        True
+    2    A  high  <NA>        True
+    """
+    out = frame.copy()
+    suppressed = out[flag].astype(bool)
+    lonely = suppressed.groupby([out[c] for c in by]).transform("sum").eq(1)
+    shown = out.loc[lonely & ~suppressed & out[count].notna()]
+    partners = shown.groupby([shown[c] for c in by])[count].idxmin()
+    out.loc[partners, count] = pd.NA
+    for column in dependent:
+        out.loc[partners, column] = None
+    out.loc[partners, flag] = True
+    return out
