@@ -36,6 +36,8 @@ from psychanalytics import store, viz
 from psychanalytics.privacy.suppression import suppress_small_cells
 from psychanalytics.store import queries
 
+viz.use_notebook_renderer()
+
 engine = store.connect(db)
 print("演示数据 / synthetic demo data" if queries.is_synthetic(engine) else "真实数据 / real data")
 print("数据截至 / data as of:", queries.data_as_of(engine))

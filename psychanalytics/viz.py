@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 __all__ = [
     "BAND_LABELS",
@@ -317,3 +318,13 @@ def staffing_bars(frame: pd.DataFrame, *, min_cell: int = 10) -> go.Figure:
     )
     fig.update_yaxes(range=[0, 105], ticksuffix="%")
     return fig
+
+
+NOTEBOOK_RENDERER = "plotly_mimetype+notebook"
+"""Live plotly output in JupyterLab plus plotly.js embedded once, so a notebook exported to HTML
+(``jupyter nbconvert --to html``) still shows its charts, offline (no CDN)."""
+
+
+def use_notebook_renderer() -> None:
+    """Make :data:`NOTEBOOK_RENDERER` the default for figures a notebook displays."""
+    pio.renderers.default = NOTEBOOK_RENDERER
