@@ -114,7 +114,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 "pseudonymised with an existing key — a new key would split every student in two"
             )
         key = load_or_create_key(key_file)
-        show_progress = not args.json and Path(args.file).stat().st_size > 5_000_000
+        show_progress = (
+            not args.json and Path(args.file).is_file() and Path(args.file).stat().st_size > 5_000_000
+        )
         result = ingest.import_file(
             engine,
             args.kind,

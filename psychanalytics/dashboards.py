@@ -119,13 +119,16 @@ def _cards(
         )
     if elevated.empty:
         second = _card(
-            "PHQ-9 ≥10 占比", "PHQ-9 ≥ 10 (moderate or worse)", "—", "暂无 PHQ-9 数据 / no PHQ-9 scores"
+            "PHQ-9 ≥10 占比",
+            "作答 PHQ-9 的学生中 · of students who took PHQ-9: ≥ 10 (moderate or worse)",
+            "—",
+            "暂无 PHQ-9 数据 / no PHQ-9 scores",
         )
     else:
         last = elevated.iloc[-1]
         second = _card(
             "PHQ-9 ≥10 占比",
-            "PHQ-9 ≥ 10 (moderate or worse)",
+            "作答 PHQ-9 的学生中 · of students who took PHQ-9: ≥ 10 (moderate or worse)",
             text(last["share"], template="{:.1%}"),
             f"{text(last['n'])} / {text(last['total'])} 人 · {last['wave_label']}",
         )

@@ -195,7 +195,14 @@ class _Importer:
             self._quarantine(
                 conn,
                 line_no,
-                [Problem(line_no, "(row)", f"{n_fields} fields, header has {len(headers)}", "short_row")],
+                [
+                    Problem(
+                        line_no,
+                        "（整行）/ (row)",
+                        f"{n_fields} 列，表头 {len(headers)} 列 / {n_fields} fields, header has {len(headers)}",
+                        "short_row",
+                    )
+                ],
                 text,
                 _read.masked_line(text, self._identifying),
             )
