@@ -120,7 +120,7 @@ def _cards(
     if elevated.empty:
         second = _card(
             "PHQ-9 ≥10 占比",
-            "作答 PHQ-9 的学生中 · of students who took PHQ-9: ≥ 10 (moderate or worse)",
+            "作答 PHQ-9 的学生中 · of PHQ-9 takers, score ≥ 10",
             "—",
             "暂无 PHQ-9 数据 / no PHQ-9 scores",
         )
@@ -128,7 +128,7 @@ def _cards(
         last = elevated.iloc[-1]
         second = _card(
             "PHQ-9 ≥10 占比",
-            "作答 PHQ-9 的学生中 · of students who took PHQ-9: ≥ 10 (moderate or worse)",
+            "作答 PHQ-9 的学生中 · of PHQ-9 takers, score ≥ 10",
             text(last["share"], template="{:.1%}"),
             f"{text(last['n'])} / {text(last['total'])} 人 · {last['wave_label']}",
         )
