@@ -35,21 +35,13 @@ min_n = 30
 import json
 
 import pandas as pd
-import sqlalchemy as sa
 
 from psychanalytics import instruments as registry
 from psychanalytics import psychometrics as pm
 from psychanalytics import store
-from psychanalytics.store.schema import screening_wave
 
 engine = store.connect(db)
-with engine.connect() as conn:
-    waves = (
-        conn.execute(sa.select(screening_wave.c.wave_id).order_by(screening_wave.c.window_start))
-        .scalars()
-        .all()
-    )
-waves = waves if wave is None else [wave]
+waves = store.list_waves(engine)["wave_id"].tolist() if wave is None else [wave]
 reference_wave = reference_wave or waves[0]
 print("waves / 批次:", waves, "| reference wave / 常模批次:", reference_wave)
 
@@ -126,7 +118,7 @@ by_gender = pm.measurement_invariance(complete[item_cols], complete["gender"])
 by_gender.table.round(3)
 
 # %%
-stage = complete["grade"].map(lambda g: "junior 初中" if g <= 9 else "senior 高中")
+stage = complete["grade"].le(9).map({True: "junior 初中", False: "senior 高中"})
 by_stage = pm.measurement_invariance(complete[item_cols], stage)
 by_stage.table.round(3)
 

@@ -118,3 +118,20 @@ def load_scores(engine: sa.Engine, *, wave_id: str, instrument: str, scale: str 
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     frame = frame.set_index("pid")
     return frame.astype({scale: float, "valid": "boolean", "grade": "Int64"})
+
+
+def list_waves(engine: sa.Engine) -> pd.DataFrame:
+    """Screening waves in date order: ``wave_id, school_year, season, window_start, window_end, label``.
+
+    Examples
+    --------
+    >>> from psychanalytics import store
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> store.list_waves(engine).columns.tolist()
+    ['wave_id', 'school_year', 'season', 'window_start', 'window_end', 'label']
+    """
+    stmt = sa.select(screening_wave).order_by(screening_wave.c.window_start, screening_wave.c.wave_id)
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
