@@ -605,3 +605,23 @@ def test_a_later_file_without_a_column_does_not_erase_what_is_stored(lite, tmp_p
         enrolment = conn.execute(sa.select(schema.enrolment)).one()
     assert (student.gender, student.birth_year, student.cohort) == ("F", 2012, 2019)
     assert enrolment.class_no == 3  # a value the later file gives does replace the stored one
+
+
+def test_intervention_labels_map_to_codes_and_unknown_ones_are_refused(lite, tmp_path):
+    """团体辅导 is group_counselling; free text must not split one category in two."""
+    header = "项目编号,项目名称,干预类型,学校,学年,结局量表,计划次数,开始日期,结束日期,学籍号,组别"
+    base = "GC1,情绪调节小组,{kind},示例第一中学,2025-2026,{instrument},8,2025-10-08,2025-12-01,{pid},实验组"
+    lines = [
+        header,
+        base.format(kind="团体辅导", instrument="PHQ-9", pid="G1"),
+        base.format(kind="团辅", instrument="phq9", pid="G2"),
+        base.replace("GC1", "GC2").format(kind="郊游", instrument="phq9", pid="G3"),
+        base.replace("GC1", "GC3").format(kind="团体辅导", instrument="PHQ-10", pid="G4"),
+    ]
+    result = ingest.import_file(lite, "interventions", _write(tmp_path / "iv.csv", lines), key=KEY)
+    reasons = {p.line_no: p.reason for problems in result.problems for p in problems}
+    assert (result.stored, reasons) == (2, {4: "bad_choice", 5: "unknown_instrument"})
+    with lite.connect() as conn:
+        assert conn.execute(
+            sa.select(schema.intervention.c.kind, schema.intervention.c.instrument)
+        ).all() == [("group_counselling", "phq9")]

@@ -395,6 +395,14 @@ _INTERVENTION_FIELDS = (
 )
 
 
+_INTERVENTION_KINDS = {
+    **dict.fromkeys(("团体辅导", "团体心理辅导", "团辅", "group_counselling"), "group_counselling"),
+    **dict.fromkeys(("个别辅导", "个体辅导", "individual_counselling"), "individual_counselling"),
+    **dict.fromkeys(("心理课程", "心理健康课", "积极品格课程", "curriculum"), "curriculum"),
+    **dict.fromkeys(("家长课堂", "parent_class"), "parent_class"),
+}
+
+
 def _build_interventions(rows: list[Row], ctx: Context) -> list[Write]:
     interventions = {}
     for r in rows:
@@ -437,10 +445,16 @@ INTERVENTIONS = Kind(
     fields=(
         Field("intervention_id", clean_text, required=True, doc="项目编号"),
         Field("title", clean_text, required=True, doc="项目名称"),
-        Field("intervention_kind", clean_text, required=True, doc="干预类型, e.g. group_counselling"),
+        Field(
+            "intervention_kind",
+            partial(p.choice, options=_INTERVENTION_KINDS),
+            required=True,
+            doc="干预类型: 团体辅导 group_counselling, 个别辅导 individual_counselling, 心理课程 curriculum, "
+            "家长课堂 parent_class",
+        ),
         Field("school", clean_text, required=True, doc=SCHOOL.doc),
         SCHOOL_YEAR,
-        Field("instrument", lambda t: t.lower(), required=True, doc="结局量表 code, e.g. phq9"),
+        Field("instrument", p.instrument_code, required=True, doc="结局量表 code, e.g. phq9, PHQ-9"),
         Field("scale", clean_text, doc="维度 (default total)"),
         Field("sessions_planned", partial(p.integer, lo=1, hi=200), required=True, doc="计划次数"),
         Field("start_on", p.day, required=True, doc="开始日期"),

@@ -250,6 +250,20 @@ def seconds(text: str) -> int:
     raise Bad("bad_duration")
 
 
+def instrument_code(text: str) -> str:
+    """A registered instrument code from ``phq9``, ``PHQ-9`` or ``PHQ 9``.
+
+    >>> instrument_code("PHQ-9")
+    'phq9'
+    """
+    from psychanalytics import instruments
+
+    code = re.sub(r"[\s_\-]", "", text).lower()
+    if code not in instruments.available():
+        raise Bad("unknown_instrument")
+    return code
+
+
 def choice(text: str, options: dict[str, str]) -> str:
     """Map Chinese or English labels (lower-cased keys) to a stored code.
 

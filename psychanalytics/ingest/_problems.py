@@ -20,6 +20,7 @@ REASONS: dict[str, str] = {
     "bad_date": "无法识别的日期 / date not recognised (2024-09-01)",
     "bad_boolean": "无法识别的是/否 / yes/no value not recognised",
     "bad_choice": "不是允许的选项 / not one of the allowed values",
+    "unknown_instrument": "未登记的量表 / instrument not in the registry",
     "bad_duration": "无法识别的用时 / duration not recognised (秒, 5分25秒, 00:05:25)",
     "unknown_school": "学校不存在 / school not in the school table",
     "unknown_wave": "普测批次不存在 / screening wave not in the database",
