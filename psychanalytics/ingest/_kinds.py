@@ -158,7 +158,9 @@ GENDER = Field("gender", p.gender, doc="男/女, M/F")
 GRADE = Field("grade", p.grade, doc="1-12, 七年级, 初一, 高三")
 CLASS = Field("class", p.class_no, doc="3, 3班, (3)班, 初一(3)班")
 AGE = Field("age", p.age, doc="5-20, checked against grade")
-COHORT = Field("cohort", p.year, doc="届: 2023, 2023届")
+COHORT = Field(
+    "cohort", p.year, doc="届: 2023, 2023届 (format checked; the stored cohort comes from 年级 and 学年)"
+)
 
 _YES_NO = p.boolean
 
@@ -176,7 +178,7 @@ def _build_roster(rows: list[Row], ctx: Context) -> list[Write]:
             "pid": r["pid"],
             "gender": r.get("gender"),
             "birth_year": r.get("birth"),
-            "cohort": r.get("cohort"),
+            "cohort": p.entry_cohort(r["school_year"], r["grade"]),
             "batch_id": ctx.batch_id,
         }
         for r in rows

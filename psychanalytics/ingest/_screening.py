@@ -71,7 +71,14 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
     writes: list[Write] = [
         (
             schema.student,
-            {"pid": pids, "gender": column("gender"), "cohort": column("cohort"), "batch_id": batch},
+            {
+                "pid": pids,
+                "gender": column("gender"),
+                "cohort": [p.entry_cohort(wave.school_year, g) if g else None for g in column("grade")]
+                if "grade" in present
+                else None,
+                "batch_id": batch,
+            },
             "keep",
         ),
     ]

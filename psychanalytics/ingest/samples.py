@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from psychanalytics.ingest._parse import graduation_class
+
 SEED = 7
 STUDENTS = 3_000
 """The demo district the samples come from (the test suite's ``demo_db``: ``psychanalytics demo --seed 7
@@ -162,7 +164,7 @@ def _roster_xlsx(f: dict, out: Path) -> Path:
                 r.name,
                 _GENDER[r.gender],
                 int(r.birth_year),
-                f"{r.cohort}届",
+                f"{graduation_class('2025-2026', r.grade)}届",
                 school[r.school_id],
                 _grade_text(r.grade),
                 f"{r.class_no}班",
