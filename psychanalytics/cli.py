@@ -127,6 +127,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             school_year=args.school_year,
             informant=args.informant,
             norm=args.norm,
+            zero_based=args.zero_based,
             score=not args.no_score,
             progress=_progress_bar if show_progress else None,
         )
@@ -215,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument(
         "--report", help="path of the XLSX report of refused lines (default: ./<file>_quarantine.xlsx)"
+    )
+    imp.add_argument(
+        "--zero-based",
+        action="store_true",
+        help="the file codes items from 0 where the instrument starts at 1 (e.g. SCL-90 coded 0-4): add 1",
     )
     imp.add_argument("--no-score", action="store_true", help="store item responses only; do not score")
     imp.add_argument("--json", action="store_true", help="print a JSON summary instead of text")

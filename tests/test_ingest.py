@@ -625,3 +625,28 @@ def test_intervention_labels_map_to_codes_and_unknown_ones_are_refused(lite, tmp
         assert conn.execute(
             sa.select(schema.intervention.c.kind, schema.intervention.c.instrument)
         ).all() == [("group_counselling", "phq9")]
+
+
+def test_scl90_coded_from_zero_is_refused_whole_or_shifted_on_request(lite, tmp_path):
+    """SCL-90 is coded 1-5; a 0-4 file must not be half refused and half scored one step low."""
+    header = ",".join(["学籍号", *[str(i) for i in range(1, 91)]])
+    lines = [header, "G1," + ",".join(["0"] * 90), "G2," + ",".join(["1"] * 90)]
+    path = _write(tmp_path / "scl90.csv", lines)
+    with pytest.raises(ingest.IngestError, match="--zero-based"):
+        ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="scl90")
+    assert store.table_counts(lite)["response"] == 0
+    result = ingest.import_file(
+        lite, "screening", path, key=KEY, wave="2025-autumn", instrument="scl90", zero_based=True
+    )
+    assert result.stored == 2
+    with lite.connect() as conn:
+        totals = (
+            conn.execute(
+                sa.select(schema.score.c.raw)
+                .where(schema.score.c.scale == "total")
+                .order_by(schema.score.c.raw)
+            )
+            .scalars()
+            .all()
+        )
+    assert totals == [90.0, 180.0]  # 0-4 codes 0 and 1 are SCL-90 codes 1 and 2

@@ -53,6 +53,7 @@ class Context:
     score: bool = False
     informant: str | None = None
     norm: str | None = None
+    zero_based: bool = False
     schools: dict[str, str] = field(default_factory=dict)
     waves: set[str] = field(default_factory=set)
     seen_ids: dict[tuple, tuple] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from psychanalytics.ingest import _read
@@ -285,9 +286,13 @@ class _Importer:
         lay, spec, headers = self.lay, self.ctx.spec, self.source.headers
         n = len(chunk)
         matrix = np.empty((n, len(lay.items)), dtype=np.int8)
+        shift = 1 if self.ctx.zero_based else 0
+        allowed = tuple(v - shift for v in spec.item_values)
         for j, idx in enumerate(lay.items):
-            codes, not_int, bad_range = item_codes(chunk.columns[idx], spec.item_values)
-            matrix[:, j] = codes
+            codes, not_int, bad_range = item_codes(chunk.columns[idx], allowed)
+            if bad_range.any() and not shift and min(spec.item_values) == 1:
+                _refuse_zero_based(chunk.columns[idx], bad_range, spec, headers[idx], chunk.line_nos)
+            matrix[:, j] = np.where(codes >= 0, codes + shift, codes)
             for mask, reason in ((not_int, "not_integer"), (bad_range, "out_of_range")):
                 for i in np.flatnonzero(mask).tolist():
                     refuse(i, headers[idx], chunk.columns[idx][i].as_py(), reason)
@@ -365,7 +370,15 @@ _KEY_SOURCES = {"pid": "student_number", "staff_id": "staff_number"}
 _IDENTIFYING = ("student_number", "staff_number", "name")
 
 
-_OPTIONS_THAT_CHANGE_MEANING = ("kind", "wave", "instrument", "school_year", "informant", "norm")
+_OPTIONS_THAT_CHANGE_MEANING = (
+    "kind",
+    "wave",
+    "instrument",
+    "school_year",
+    "informant",
+    "norm",
+    "zero_based",
+)
 
 
 def _refuse_other_options(before: dict, now: dict, batch_id: int) -> None:
@@ -376,6 +389,24 @@ def _refuse_other_options(before: dict, now: dict, batch_id: int) -> None:
         raise IngestError(
             f"此文件已按其他参数导入（批次 {batch_id}）/ this file was already imported (batch {batch_id}) "
             f"with {was}; nothing changed"
+        )
+
+
+def _refuse_zero_based(column, bad_range, spec, header: str, line_nos) -> None:
+    """A 0 in an instrument coded from 1 (SCL-90 1-5) means a file coded 0-4: refuse it whole.
+
+    Row by row, the lines holding a 0 would be refused while the others were
+    stored and scored one step too low (instruments.md, SCL-90 coding base).
+    """
+    zero = np.asarray(
+        pc.equal(pc.utf8_trim_whitespace(column), "0").to_numpy(zero_copy_only=False), dtype=bool
+    )
+    hits = np.flatnonzero(bad_range & zero)
+    if len(hits):
+        raise IngestError(
+            f"{spec.code} 的题目从 1 计分，但第 {int(line_nos[hits[0]])} 行 {header} 为 0：若整份文件按 0 起计分，"
+            f"请加 --zero-based / {spec.code} codes start at 1 but line {int(line_nos[hits[0]])}, {header} is 0: "
+            "if the whole file is coded from 0 (e.g. SCL-90 0-4), import it with --zero-based; otherwise fix that line"
         )
 
 
@@ -403,6 +434,7 @@ def import_file(
     school_year: str | None = None,
     informant: str | None = None,
     norm: str | None = None,
+    zero_based: bool = False,
     score: bool = True,
     progress: ProgressFn | None = None,
 ) -> ImportResult:
@@ -452,6 +484,7 @@ def import_file(
         "instrument_version": spec.version if spec else None,
         "informant": informant,
         "norm": norm,
+        "zero_based": zero_based,
         "school_year": school_year,
         "score": score,
         "encoding": source.encoding,
@@ -490,7 +523,14 @@ def import_file(
             )
         ).inserted_primary_key[0]
         ctx = Context.load(
-            conn, batch_id, school_year=school_year, spec=spec, score=score, informant=informant, norm=norm
+            conn,
+            batch_id,
+            school_year=school_year,
+            spec=spec,
+            score=score,
+            informant=informant,
+            norm=norm,
+            zero_based=zero_based,
         )
         if spec is not None:
             ctx.wave = ensure_wave(conn, wave)
