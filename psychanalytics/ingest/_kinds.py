@@ -278,17 +278,7 @@ STAFF = Kind(
 
 # --- rooms ------------------------------------------------------------------------------------
 
-_ROOM_FLAGS = (
-    ("individual_room", "个别辅导室"),
-    ("group_room", "团体活动室"),
-    ("reception_area", "办公接待区"),
-    ("mailbox", "心理信箱"),
-    ("rule_duty", "值班制度"),
-    ("rule_appointment", "预约制度"),
-    ("rule_counselling", "辅导制度"),
-    ("rule_archive", "档案建设制度"),
-    ("rule_transfer", "档案移交制度"),
-)
+_ROOM_FLAGS = tuple((name, schema.room.c[name].comment) for name in schema.ROOM_REQUIREMENTS)
 
 
 def _build_rooms(rows: list[Row], ctx: Context) -> list[Write]:

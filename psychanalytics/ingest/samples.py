@@ -36,6 +36,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from psychanalytics.ingest._parse import graduation_class
+from psychanalytics.store import schema
 
 SEED = 7
 STUDENTS = 3_000
@@ -305,17 +306,7 @@ def _other_kinds(f: dict, out: Path) -> list[Path]:
         )
     )
     rooms = f["rooms"][f["rooms"]["school_year"] == "2025-2026"]
-    flags = [
-        "individual_room",
-        "group_room",
-        "reception_area",
-        "mailbox",
-        "rule_duty",
-        "rule_appointment",
-        "rule_counselling",
-        "rule_archive",
-        "rule_transfer",
-    ]
+    flags = list(schema.ROOM_REQUIREMENTS)
     paths.append(
         _write_csv(
             out / "rooms.csv",

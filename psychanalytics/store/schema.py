@@ -400,6 +400,20 @@ room = sa.Table(
     _batch_id(),
 )
 
+ROOM_REQUIREMENTS = (
+    "individual_room",
+    "group_room",
+    "reception_area",
+    "mailbox",
+    "rule_duty",
+    "rule_appointment",
+    "rule_counselling",
+    "rule_archive",
+    "rule_transfer",
+)
+"""The yes/no requirements of a standard counselling room (MoE guide 2015; plan item 11), as ``room``
+columns; each column's comment is its Chinese name."""
+
 course_delivery = sa.Table(
     "course_delivery",
     metadata,

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from psychanalytics.store import schema
 from psychanalytics.synth._population import FIRST_YEAR, N_YEARS, SCHOOL_YEARS
 
 # share of schools with at least one full-time psychology teacher, by school year
@@ -127,17 +128,7 @@ def staff(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) 
 
 def rooms(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Counselling rooms: each feature and rule appears in some year and stays (compliance improves)."""
-    features = (
-        "individual_room",
-        "group_room",
-        "reception_area",
-        "mailbox",
-        "rule_duty",
-        "rule_appointment",
-        "rule_counselling",
-        "rule_archive",
-        "rule_transfer",
-    )
+    features = schema.ROOM_REQUIREMENTS
     rows = []
     for school_id in schools["school_id"]:
         # year index from which the feature exists (negative = before the demo years); a few never
