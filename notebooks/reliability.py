@@ -47,12 +47,14 @@ print("waves / 批次:", waves, "| reference wave / 常模批次:", reference_wa
 
 # %% [markdown]
 # ## 各量表各批次的 α 系数 / Cronbach's alpha per scale and wave
-# Pairwise-complete covariances (missing answers stay missing); `ci_low`/`ci_high` = Feldt 95 % interval;
-# `n` = answer sheets of the wave.
+# Valid answer sheets only (MHT lie score < 7 and every scale scorable: invalid protocols would blur the
+# estimate); `ci_low`/`ci_high` = Feldt 95 % interval; `n` = valid answer sheets of the wave.
 
 # %%
 items_by = {
-    (w, code): store.load_items(engine, wave_id=w, instrument=code) for w in waves for code in instruments
+    (w, code): store.load_items(engine, wave_id=w, instrument=code, valid_only=True)
+    for w in waves
+    for code in instruments
 }
 alpha_rows = [
     {
@@ -86,7 +88,7 @@ alphas.round(3)
 phq9 = (
     items_by[(reference_wave, "phq9")]
     if (reference_wave, "phq9") in items_by
-    else store.load_items(engine, wave_id=reference_wave, instrument="phq9")
+    else store.load_items(engine, wave_id=reference_wave, instrument="phq9", valid_only=True)
 )
 item_cols = [f"q{i}" for i in range(1, 10)]
 pm.item_statistics(phq9[item_cols], item_range=(0, 3)).round(3)

@@ -110,3 +110,24 @@ def test_load_scores_joins_validity_grade_and_gender(engine):
     assert frame["valid"].isna().iloc[3]
     assert frame["grade"].tolist()[:3] == [7, 8, 9]
     assert (frame["wave_id"] == "2024-autumn").all()
+
+
+def test_load_items_can_leave_out_invalid_sheets(engine):
+    """valid_only drops sheets scored invalid (e.g. MHT lie >= 7) and keeps unscored ones."""
+    with engine.begin() as conn:
+        _seed(conn)
+        store.write_responses(
+            conn, ITEMS, pids=PIDS, wave_id="2024-autumn", instrument="gad7", instrument_version="1"
+        )
+        store.upsert(
+            conn,
+            schema.validity,
+            [
+                dict(wave_id="2024-autumn", pid=PIDS[0], instrument="gad7", valid=True),
+                dict(wave_id="2024-autumn", pid=PIDS[1], instrument="gad7", valid=False),
+            ],
+        )
+    every = store.load_items(engine, wave_id="2024-autumn", instrument="gad7")
+    valid = store.load_items(engine, wave_id="2024-autumn", instrument="gad7", valid_only=True)
+    assert len(every) == 4
+    assert sorted(valid.index) == sorted([PIDS[0], PIDS[2], PIDS[3]])

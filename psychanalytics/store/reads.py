@@ -28,7 +28,7 @@ def _demographics(wave_id: str):
     )
 
 
-def load_items(engine: sa.Engine, *, wave_id: str, instrument: str) -> pd.DataFrame:
+def load_items(engine: sa.Engine, *, wave_id: str, instrument: str, valid_only: bool = False) -> pd.DataFrame:
     """Item responses of one wave and instrument, one row per student, with grade and gender.
 
     Parameters
@@ -37,6 +37,9 @@ def load_items(engine: sa.Engine, *, wave_id: str, instrument: str) -> pd.DataFr
         A psychanalytics store (SQLite or PostgreSQL).
     wave_id, instrument : str
         Which responses to read (``response.wave_id``, ``response.instrument``).
+    valid_only : bool
+        Leave out sheets scored invalid (``validity.valid`` false: e.g. an MHT lie
+        score >= 7, or a scale that could not be scored); sheets never scored are kept.
 
     Returns
     -------
@@ -55,12 +58,22 @@ def load_items(engine: sa.Engine, *, wave_id: str, instrument: str) -> pd.DataFr
     (0, 2)
     """
     columns, join = _demographics(wave_id)
+    sheets = response.outerjoin(
+        validity,
+        sa.and_(
+            validity.c.wave_id == response.c.wave_id,
+            validity.c.pid == response.c.pid,
+            validity.c.instrument == response.c.instrument,
+        ),
+    )
     stmt = (
         sa.select(response.c.pid, response.c["items"], *columns)
-        .select_from(join(response, response.c.pid))
+        .select_from(join(sheets, response.c.pid))
         .where(response.c.wave_id == wave_id, response.c.instrument == instrument)
         .order_by(response.c.pid)
     )
+    if valid_only:
+        stmt = stmt.where(sa.or_(validity.c.valid.is_(None), validity.c.valid.is_(True)))
     with engine.connect() as conn:
         rows = conn.execute(stmt).fetchall()
     pids = [r.pid for r in rows]

@@ -43,7 +43,7 @@ def upsert_statement(
     elif dialect == "postgresql":
         insert = postgresql.insert
     else:
-        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
+        raise ValueError(f"upsert supports sqlite and postgresql, not {dialect}")
     keys = [c.name for c in table.primary_key.columns]
     stmt = insert(table)
     if on_conflict == "fill":
