@@ -80,7 +80,10 @@ viz.band_bars(
 )
 
 # %%
-latest.pivot_table(index=["grade", "gender"], columns="band", values="n", aggfunc="first", dropna=False)
+table = latest.sort_values(["band_rank", "grade", "gender"])
+table.assign(风险等级=table["band"].map(viz.band_label)).pivot_table(
+    index=["grade", "gender"], columns="风险等级", values="n", aggfunc="first", dropna=False, sort=False
+).rename_axis(index=["年级 grade", "性别 gender"])
 
 # %% [markdown]
 # ## 专职心理教师配备率 / Schools with a full-time psychology teacher
