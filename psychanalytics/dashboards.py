@@ -227,15 +227,18 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         [
             widgets.Box(
                 [figure_widget(viz.screened_bars(screened, min_cell=min_cell))],
-                layout=widgets.Layout(width="32%"),
+                layout=widgets.Layout(width="32%", min_width="400px"),
             ),
             widgets.Box(
                 [figure_widget(viz.band_bars(bands, title=phq_title, min_cell=min_cell))],
-                layout=widgets.Layout(width="36%"),
+                layout=widgets.Layout(width="36%", min_width="400px"),
             ),
-            widgets.Box([figure_widget(viz.staffing_bars(staffing))], layout=widgets.Layout(width="32%")),
+            widgets.Box(
+                [figure_widget(viz.staffing_bars(staffing))],
+                layout=widgets.Layout(width="32%", min_width="400px"),
+            ),
         ],
-        layout=widgets.Layout(width="100%"),
+        layout=widgets.Layout(width="100%", flex_flow="row wrap"),  # narrow screens: charts wrap
     )
     children = [
         _header(as_of, synthetic),

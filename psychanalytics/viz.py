@@ -52,14 +52,15 @@ FONT_FAMILY = (
 THEME = go.layout.Template(
     layout=go.Layout(
         font=dict(family=FONT_FAMILY, size=14, color="#222"),
-        title=dict(font=dict(size=18), x=0, xanchor="left"),
+        # the title sits at the top edge so that a legend wrapping to two rows grows into the margin
+        title=dict(font=dict(size=18), x=0, xanchor="left", y=0.985, yanchor="top", yref="container"),
         paper_bgcolor="white",
         plot_bgcolor="white",
         colorway=["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"],
         xaxis=dict(showgrid=False, linecolor="#888", type="category", tickangle=0, tickfont=dict(size=12)),
         yaxis=dict(gridcolor="#e5e5e5", zerolinecolor="#888", rangemode="tozero"),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
-        margin=dict(l=60, r=20, t=90, b=60),
+        margin=dict(l=60, r=20, t=100, b=60),
         hoverlabel=dict(font=dict(family=FONT_FAMILY)),
         separators=".,",
     )
