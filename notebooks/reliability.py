@@ -61,6 +61,7 @@ alpha_rows = [
         "wave_id": w,
         "instrument": code,
         "scale": scale.code,
+        "维度 scale": f"{scale.name_zh} {scale.code}",
         "n_items": len(scale.items),
         "n": result.n,
         "alpha": result.alpha,
@@ -74,7 +75,7 @@ alpha_rows = [
     for result in [pm.cronbach_alpha(frame[[f"q{i}" for i in scale.items]])]
 ]
 alphas = pd.DataFrame(alpha_rows)
-alphas.pivot_table(index=["instrument", "scale"], columns="wave_id", values="alpha").round(3)
+alphas.pivot_table(index=["instrument", "维度 scale"], columns="wave_id", values="alpha", sort=False).round(3)
 
 # %%
 alphas.round(3)
