@@ -130,6 +130,17 @@ def test_omega_matches_psych_on_thurstone():
     assert list(res.loadings.columns) == ["g", "F1*", "F2*", "F3*", "h2", "u2"]
 
 
+def test_omega_matches_psych_on_harman74_to_five_decimals():
+    """psych's own printed output (str(lst)) for omega(Harman74.cor), quoted verbatim in the reference file."""
+    ref = _load("omega_harman74.json")
+    r = pd.DataFrame(ref["matrix"], index=ref["variables"], columns=ref["variables"])
+    res = pm.omega(r, n_factors=3)
+    published = ref["published"]
+    assert res.omega_h == pytest.approx(published["omega_h"], abs=5e-6)
+    assert res.omega_t == pytest.approx(published["omega_t"], abs=5e-6)
+    assert res.alpha == pytest.approx(published["alpha"], abs=5e-6)
+
+
 def test_omega_alpha_is_standardised_alpha_of_pingouin():
     rng = np.random.default_rng(5)
     g = rng.normal(size=(3_000, 1))
