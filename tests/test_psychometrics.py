@@ -40,11 +40,14 @@ def test_alpha_matches_pingouin_documented_examples(case):
     assert np.round(res.ci, 3) == pytest.approx(case["ci"], abs=1e-12)
 
 
-@pytest.mark.parametrize("with_nan", [False, True])
-def test_alpha_agrees_with_pingouin_on_random_data(with_nan):
+@pytest.mark.parametrize(
+    ("with_nan", "rows"),
+    [(False, 2_000), (True, 2_000), (False, 400_000)],  # 400,000 rows: the multi-threaded path
+)
+def test_alpha_agrees_with_pingouin_on_random_data(with_nan, rows):
     rng = np.random.default_rng(3)
-    latent = rng.normal(size=(2_000, 1))
-    data = pd.DataFrame(np.clip(np.round(latent + rng.normal(size=(2_000, 12)) + 2), 0, 4))
+    latent = rng.normal(size=(rows, 1))
+    data = pd.DataFrame(np.clip(np.round(latent + rng.normal(size=(rows, 12)) + 2), 0, 4))
     if with_nan:
         data = data.mask(rng.random(data.shape) < 0.05)
     ours = pm.cronbach_alpha(data)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import f as f_dist
+from threadpoolctl import threadpool_limits
 
 from psychanalytics.psychometrics._validate import item_frame, refuse_infinite
 
-_BLOCK_ROWS = 1024
+_BLOCK_ROWS = 2048
+_ROWS_PER_THREAD = 100_000
+_THREADS = min(4, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -39,20 +45,17 @@ class AlphaResult:
     items: pd.DataFrame
 
 
-def _moments_complete(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Item variances, item-total covariances and total variance (not finite if ``x`` has NaN).
+def _raw_sums(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """Column sums, column sums of squares, ``X'T``, ``sum(T)`` and ``T'T`` for row totals ``T``.
 
-    Raw float64 cross-products by BLAS (``gemv`` for the totals and for
-    ``X'T``) over blocks of rows small enough to stay in cache, so ``X`` is
-    read from memory once: O(n k) work, no copy of ``X``, no k x k matrix. For
-    integer item codes every sum is an exact integer in float64 (below 2**53),
-    so only the final subtractions round.
+    BLAS ``gemv`` over blocks of rows small enough to stay in cache, so ``x`` is
+    read from memory once.
     """
-    n, k = x.shape
+    k = x.shape[1]
     ones = np.ones(k)
     sums, squares, cross = np.zeros(k), np.zeros(k), np.zeros(k)
     sum_total = total_squares = 0.0
-    for start in range(0, n, _BLOCK_ROWS):
+    for start in range(0, x.shape[0], _BLOCK_ROWS):
         block = x[start : start + _BLOCK_ROWS]
         total = block @ ones
         sums += block.sum(axis=0)
@@ -60,6 +63,28 @@ def _moments_complete(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         cross += block.T @ total
         sum_total += total.sum()
         total_squares += total @ total
+    return sums, squares, cross, sum_total, total_squares
+
+
+def _moments_complete(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Item variances, item-total covariances and total variance (not finite if ``x`` has NaN).
+
+    O(n k) work in one read of ``X`` (no copy, no k x k matrix). Large inputs are
+    split into row ranges summed on separate threads (NumPy releases the GIL;
+    BLAS is held to one thread inside each so the two do not compete): the
+    pass is bound by memory bandwidth, which one core does not saturate. For
+    integer item codes every sum is an exact integer in float64 (below 2**53),
+    so only the final subtractions round.
+    """
+    n = x.shape[0]
+    workers = min(_THREADS, max(1, n // _ROWS_PER_THREAD))
+    if workers == 1:
+        parts = [_raw_sums(x)]
+    else:
+        edges = np.linspace(0, n, workers + 1).astype(int)
+        with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(_raw_sums, [x[lo:hi] for lo, hi in itertools.pairwise(edges)]))
+    sums, squares, cross, sum_total, total_squares = (sum(part[i] for part in parts) for i in range(5))
     with np.errstate(invalid="ignore"):  # infinities give NaN here; the caller reports them
         var = (squares - sums**2 / n) / (n - 1)
         cov_total = (cross - sums * sum_total / n) / (n - 1)
