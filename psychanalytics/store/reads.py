@@ -28,6 +28,18 @@ def _demographics(wave_id: str):
     )
 
 
+def _with_validity(table: sa.Table):
+    """``table`` left-joined to the validity row of the same wave, pid and instrument."""
+    return table.outerjoin(
+        validity,
+        sa.and_(
+            validity.c.wave_id == table.c.wave_id,
+            validity.c.pid == table.c.pid,
+            validity.c.instrument == table.c.instrument,
+        ),
+    )
+
+
 def load_items(engine: sa.Engine, *, wave_id: str, instrument: str, valid_only: bool = False) -> pd.DataFrame:
     """Item responses of one wave and instrument, one row per student, with grade and gender.
 
@@ -58,14 +70,7 @@ def load_items(engine: sa.Engine, *, wave_id: str, instrument: str, valid_only: 
     (0, 2)
     """
     columns, join = _demographics(wave_id)
-    sheets = response.outerjoin(
-        validity,
-        sa.and_(
-            validity.c.wave_id == response.c.wave_id,
-            validity.c.pid == response.c.pid,
-            validity.c.instrument == response.c.instrument,
-        ),
-    )
+    sheets = _with_validity(response)
     stmt = (
         sa.select(response.c.pid, response.c["items"], *columns)
         .select_from(join(sheets, response.c.pid))
@@ -112,14 +117,7 @@ def load_scores(engine: sa.Engine, *, wave_id: str, instrument: str, scale: str 
     ['wave_id', 'total', 'valid', 'gender', 'grade']
     """
     columns, join = _demographics(wave_id)
-    base = score.outerjoin(
-        validity,
-        sa.and_(
-            validity.c.wave_id == score.c.wave_id,
-            validity.c.pid == score.c.pid,
-            validity.c.instrument == score.c.instrument,
-        ),
-    )
+    base = _with_validity(score)
     stmt = (
         sa.select(score.c.pid, score.c.wave_id, score.c.raw.label(scale), validity.c.valid, *columns)
         .select_from(join(base, score.c.pid))
