@@ -20,6 +20,7 @@ from psychanalytics import store
 from psychanalytics.store import schema
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+PHQ9 = SAMPLES / "phq9_2025-autumn_errors.csv"
 SCHOOL = dict(school_id="S02", name="示例第一中学", stage="junior", location="urban")
 
 
@@ -32,6 +33,16 @@ def _cli(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
         timeout=120,
         **kw,
     )
+
+
+def _screening(
+    file: Path, db: Path, key: Path, *extra: str, wave: str = "2025-autumn", instrument: str = "phq9"
+) -> list[str]:
+    """Arguments of ``psychanalytics import screening`` for one file."""
+    return [
+        "screening", str(file), "--db", str(db), "--wave", wave, "--instrument", instrument,
+        "--key-file", str(key), *extra,
+    ]  # fmt: skip
 
 
 @pytest.fixture
@@ -62,16 +73,7 @@ def _csv(path: Path, n: int, *, seed: int = 0) -> Path:
 def test_json_summary_and_report(db_path, tmp_path):
     key = tmp_path / "keys" / "pseudonym.key"
     run = _cli(
-        "screening",
-        str(SAMPLES / "phq9_2025-autumn_errors.csv"),
-        "--db",
-        str(db_path),
-        "--wave",
-        "2025-autumn",
-        "--instrument",
-        "phq9",
-        "--key-file",
-        str(key),
+        *_screening(PHQ9, db_path, key),
         "--json",
         cwd=tmp_path,
     )
@@ -108,30 +110,12 @@ def test_refused_file_exits_2_with_a_reason(db_path, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("学籍号,Q1,Q2\nG1,1,1\n", encoding="utf-8")
     run = _cli(
-        "screening",
-        str(bad),
-        "--db",
-        str(db_path),
-        "--wave",
-        "2025-autumn",
-        "--instrument",
-        "phq9",
-        "--key-file",
-        str(tmp_path / "k.key"),
+        *_screening(bad, db_path, tmp_path / "k.key"),
         cwd=tmp_path,
     )
     assert run.returncode == 2 and "wrong item count" in run.stderr and "未写入任何数据" in run.stderr
     run = _cli(
-        "screening",
-        str(bad),
-        "--db",
-        str(db_path),
-        "--wave",
-        "2025-autumn",
-        "--instrument",
-        "nope",
-        "--key-file",
-        str(tmp_path / "k.key"),
+        *_screening(bad, db_path, tmp_path / "k.key", instrument="nope"),
         "--json",
         cwd=tmp_path,
     )
@@ -143,16 +127,7 @@ def test_kill_9_mid_import_leaves_the_database_as_before(db_path, tmp_path):
     small = _csv(tmp_path / "small.csv", 50, seed=1)
     assert (
         _cli(
-            "screening",
-            str(small),
-            "--db",
-            str(db_path),
-            "--wave",
-            "2025-autumn",
-            "--instrument",
-            "phq9",
-            "--key-file",
-            str(key),
+            *_screening(small, db_path, key),
             "--json",
             cwd=tmp_path,
         ).returncode
@@ -169,16 +144,7 @@ def test_kill_9_mid_import_leaves_the_database_as_before(db_path, tmp_path):
             "-m",
             "psychanalytics.cli",
             "import",
-            "screening",
-            str(big),
-            "--db",
-            str(db_path),
-            "--wave",
-            "2025-autumn",
-            "--instrument",
-            "phq9",
-            "--key-file",
-            str(key),
+            *_screening(big, db_path, key),
         ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -198,3 +164,50 @@ def test_kill_9_mid_import_leaves_the_database_as_before(db_path, tmp_path):
         assert conn.execute(sa.text("PRAGMA integrity_check")).scalar_one() == "ok"
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.import_batch)).scalar_one() == 1
     engine.dispose()
+
+
+def test_import_refuses_a_database_that_does_not_exist(tmp_path):
+    missing = tmp_path / "typo" / "x.sqlite"
+    run = _cli(*_screening(PHQ9, missing, SAMPLES / "demo.key"), "--json", cwd=tmp_path)
+    assert run.returncode == 2 and "database not found" in run.stdout
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_init_then_import_records_the_key_and_refuses_another(tmp_path):
+    db, key = tmp_path / "district.sqlite", tmp_path / "keys" / "district.key"
+    init = subprocess.run(
+        [sys.executable, "-m", "psychanalytics.cli", "init", "--db", str(db)],
+        capture_output=True,
+        check=False,
+    )
+    assert init.returncode == 0
+    first = _cli(*_screening(PHQ9, db, key), "--json", cwd=tmp_path)  # first use creates the key
+    assert first.returncode == 0 and key.exists(), first.stdout
+    counts = store.table_counts(store.connect(db))
+
+    typo = tmp_path / "keys" / "typo.key"
+    refused = _cli(*_screening(PHQ9, db, typo), "--json", cwd=tmp_path)
+    assert refused.returncode == 2 and "key file not found" in refused.stdout and not typo.exists()
+
+    other = tmp_path / "other.key"
+    other.write_bytes(b"another key of at least sixteen bytes")
+    changed = tmp_path / "phq9_changed.csv"
+    changed.write_bytes(PHQ9.read_bytes() + b"\n")  # other bytes: not the batch already imported
+    mismatched = _cli(*_screening(changed, db, other), "--json", cwd=tmp_path)
+    assert mismatched.returncode == 2 and "pseudonym key differs" in mismatched.stdout
+    assert store.table_counts(store.connect(db)) == counts
+
+
+def test_same_file_with_another_wave_is_refused_not_ignored(db_path, tmp_path):
+    key = tmp_path / "k.key"
+    assert _cli(*_screening(PHQ9, db_path, key), "--json", cwd=tmp_path).returncode == 0
+    again = _cli(*_screening(PHQ9, db_path, key, wave="2024-autumn"), "--json", cwd=tmp_path)
+    assert again.returncode == 2 and "wave=2025-autumn" in again.stdout
+
+
+def test_header_only_file_is_refused(db_path, tmp_path):
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("学籍号,Q1,Q2,Q3,Q4,Q5,Q6,Q7,Q8,Q9\n", encoding="utf-8")
+    run = _cli(*_screening(header_only, db_path, tmp_path / "k.key"), "--json", cwd=tmp_path)
+    assert run.returncode == 2 and "no data rows" in run.stdout
+    assert store.table_counts(store.connect(db_path))["import_batch"] == 0
