@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from psychanalytics.privacy import audit
+from psychanalytics.store import audit
 from psychanalytics.store.schema import audit_log
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from psychanalytics import store
-from psychanalytics.privacy import audit
+from psychanalytics.store import audit
 
 CLI = Path(sys.executable).parent / "psychanalytics"
 

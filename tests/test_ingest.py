@@ -13,9 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from psychanalytics import ingest, store, synth
-from psychanalytics.privacy import audit
 from psychanalytics.privacy.pseudonym import pseudonymise
-from psychanalytics.store import schema
+from psychanalytics.store import audit, schema
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 KEY = b"test key for the ingest suite, 32+ bytes"

@@ -11,9 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from psychanalytics import instruments, store, synth
-from psychanalytics.privacy import audit
 from psychanalytics.privacy.pseudonym import pseudonymise
-from psychanalytics.store import schema
+from psychanalytics.store import audit, schema
 
 EMPTY_TABLES = {"import_batch", "quarantine"}
 SMALL = 600

@@ -31,9 +31,8 @@ from psychanalytics.ingest._parse import school_year as parse_school_year
 from psychanalytics.ingest._problems import REASONS, Bad, IngestError, Problem
 from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_codes, summary_column
 from psychanalytics.ingest._write import write_rows
-from psychanalytics.privacy import audit
 from psychanalytics.privacy.pseudonym import key_fingerprint, pseudonymise
-from psychanalytics.store import PSEUDONYM_KEY, get_meta, schema, set_meta
+from psychanalytics.store import PSEUDONYM_KEY, audit, get_meta, schema, set_meta
 
 KINDS: dict[str, Kind] = {
     k.name: k for k in (SCREENING, ROSTER, STAFF, ROOMS, ACTIVITIES, INTERVENTIONS, CRISIS)

@@ -1,4 +1,4 @@
-"""Privacy: keyed pseudonyms, small-cell suppression, research extracts, audit.
+"""Privacy: keyed pseudonyms and small-cell suppression (the hash-chained audit log is in ``store.audit``).
 
 Screening, archive, crisis and counselling data of minors are sensitive
 personal information (PIPL Art. 28); every output passes through here.

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from scipy import stats
 
 from psychanalytics import instruments, scoring, store
-from psychanalytics.privacy import audit
 from psychanalytics.privacy.pseudonym import key_fingerprint
-from psychanalytics.store import schema
+from psychanalytics.store import audit, schema
 from psychanalytics.synth import _crisis, _interventions, _screening, _services
 from psychanalytics.synth._population import (
     DEMO_KEY,
