@@ -222,6 +222,35 @@ def test_duplicates_exact_are_counted_and_conflicting_are_quarantined(lite, tmp_
     assert result.problems[0][0].line_no == 5
 
 
+def test_duplicates_are_found_across_chunks_of_a_long_file(lite, tmp_path):
+    """Keys are remembered from chunk to chunk (a 2.7 MB file is read in 1 MB blocks)."""
+    header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    lines = [header] + [f"G{i:07d},学生," + ",".join([str(i % 4)] * 9) for i in range(80_000)]
+    conflicting = "G0000001,学生," + ",".join(["3"] * 9)
+    path = _write(tmp_path / "long.csv", [*lines, lines[1], conflicting])
+    assert path.stat().st_size > 2 * 2**20
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert (result.rows_read, result.stored, result.duplicates, result.quarantined) == (80_002, 80_000, 1, 1)
+    problem = result.problems[0][0]
+    assert (problem.line_no, problem.reason, problem.value) == (80_003, "duplicate_key", "同第 3 行 / as line 3")
+    assert _responses(lite)[pseudonymise(["G0000001"], KEY)[0]] == bytes([1] * 9)
+
+
+def test_a_failed_write_is_raised_and_later_work_is_not_run():
+    from psychanalytics.ingest._write import Serial
+
+    done = []
+
+    def fail():
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"), Serial(ahead=8) as db:
+        db.submit(fail)
+        db.submit(done.append, 1)
+        db.drain()
+    assert done in ([], [1])  # queued before the failure surfaced: may have run, is never awaited
+
+
 def test_lie_scale_invalid_sheet_is_kept_and_flagged(lite, tmp_path):
     from psychanalytics import instruments
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -11,6 +12,7 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
@@ -30,7 +32,7 @@ from psychanalytics.ingest._parse import number
 from psychanalytics.ingest._parse import school_year as parse_school_year
 from psychanalytics.ingest._problems import REASONS, Bad, IngestError, Problem
 from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_codes, summary_column
-from psychanalytics.ingest._write import write_rows
+from psychanalytics.ingest._write import Serial, write_rows
 from psychanalytics.privacy.pseudonym import key_fingerprint, pseudonymise
 from psychanalytics.store import PSEUDONYM_KEY, audit, get_meta, schema, set_meta
 
@@ -160,8 +162,18 @@ class _State:
 
 
 class _Importer:
-    def __init__(self, kind: Kind, source: _read.Source, lay: Layout, ctx: Context, key: bytes):
+    def __init__(
+        self,
+        kind: Kind,
+        source: _read.Source,
+        lay: Layout,
+        ctx: Context,
+        key: bytes,
+        conn: sa.Connection,
+        db: Serial,
+    ):
         self.kind, self.source, self.lay, self.ctx, self.key = kind, source, lay, ctx, key
+        self.conn, self.db = conn, db
         self.state = _State()
 
     @cached_property
@@ -169,7 +181,7 @@ class _Importer:
         """Positions of the columns that identify a person (学籍号, 工号, 姓名)."""
         return frozenset(idx for field, idx in self.lay.fields.items() if field in _IDENTIFYING)
 
-    def _quarantine(self, conn, line_no: int, problems: list[Problem], raw: str, masked: str) -> None:
+    def _quarantine(self, line_no: int, problems: list[Problem], raw: str, masked: str) -> None:
         """Refuse a line: the full text goes to the school's report, the database keeps it masked."""
         self.state.problems.append(tuple(problems))
         self.state.raws.append(raw)
@@ -177,23 +189,23 @@ class _Importer:
         reasons = [
             {**pr.as_dict(), "value": _read.MASK} if pr.column in headers else pr.as_dict() for pr in problems
         ]
-        conn.execute(
+        self.db.submit(
+            self.conn.execute,
             schema.quarantine.insert().values(
                 batch_id=self.ctx.batch_id,
                 source_sha256=self.source.sha256,
                 line_no=line_no,
                 reasons=json.dumps(reasons, ensure_ascii=False),
                 raw=masked,
-            )
+            ),
         )
 
-    def chunk(self, conn: sa.Connection, chunk: _read.Chunk) -> None:
+    def chunk(self, chunk: _read.Chunk) -> None:
         st, headers, lay = self.state, self.source.headers, self.lay
         st.rows_read += len(chunk) + len(chunk.bad_rows)
         st.blank += chunk.blank
         for line_no, text, n_fields in chunk.bad_rows:
             self._quarantine(
-                conn,
                 line_no,
                 [
                     Problem(
@@ -223,6 +235,7 @@ class _Importer:
                     texts[f.name],
                     f,
                     lambda i, r, f=f: refuse(i, headers[lay.fields[f.name]], texts[f.name][i], r),
+                    plain=_is_plain(chunk.columns[lay.fields[f.name]]),
                 )
         if lay.items:
             columns["items"] = self._items(chunk, refuse)
@@ -239,64 +252,69 @@ class _Importer:
         if "items" in columns:
             raw_columns.append(columns["items"])
         signatures = list(map(hash, zip(*raw_columns, strict=True))) if raw_columns else [0] * n
-        accepted = []
         present = rows[0].keys()
         checks = [c for c in self.kind.checks if set(getattr(c, "needs", ())) <= present]
-        key_of = itemgetter(*self.kind.key)
+        if checks:
+            for i, row in enumerate(rows):
+                if i not in problems:
+                    for check in checks:
+                        for column, reason in check(row, self.ctx):
+                            idx = lay.fields.get(column)
+                            refuse(
+                                i,
+                                headers[idx] if idx is not None else column,
+                                texts.get(column, [""] * n)[i],
+                                reason,
+                            )
         # name the key as the file does: a pid is the 学籍号 column, a staff_id the 工号 column
         key_sources = [_KEY_SOURCES.get(field, field) for field in self.kind.key]
         key_columns = ", ".join(headers[lay.fields[f]] if f in lay.fields else f for f in key_sources)
-        for i, row in enumerate(rows):
-            if i not in problems:
-                for check in checks:
-                    for column, reason in check(row, self.ctx):
-                        idx = lay.fields.get(column)
-                        refuse(
-                            i,
-                            headers[idx] if idx is not None else column,
-                            texts.get(column, [""] * n)[i],
-                            reason,
-                        )
-            if i not in problems:
-                key = key_of(row)
+        key_of = itemgetter(*self.kind.key)
+        todo = [i for i in range(n) if i not in problems]
+        keys = [key_of(rows[i]) for i in todo]
+        repeated: set[int] = set()
+        if len(set(keys)) == len(keys) and st.seen.keys().isdisjoint(keys):
+            # no key repeats (the usual file): every row is its key's first
+            st.seen.update(zip(keys, ((lines[i], signatures[i]) for i in todo), strict=True))
+        else:
+            for i, key in zip(todo, keys, strict=True):
                 first = st.seen.get(key)
                 if first is None:
                     st.seen[key] = (lines[i], signatures[i])
                 elif first[1] == signatures[i]:
                     st.duplicates += 1
-                    continue
+                    repeated.add(i)
                 else:
                     refuse(i, key_columns, f"同第 {first[0]} 行 / as line {first[0]}", "duplicate_key")
-            if i in problems:
-                self._quarantine(
-                    conn,
-                    lines[i],
-                    problems[i],
-                    _read.row_text(chunk, i),
-                    _read.row_text(chunk, i, mask=self._identifying),
-                )
-            else:
-                accepted.append(row)
-        self._write(conn, accepted)
+        for i in sorted(problems):
+            self._quarantine(
+                lines[i],
+                problems[i],
+                _read.row_text(chunk, i),
+                _read.row_text(chunk, i, mask=self._identifying),
+            )
+        dropped = problems.keys() | repeated
+        accepted = [row for i, row in enumerate(rows) if i not in dropped] if dropped else rows
+        self._write(accepted)
         st.stored += len(accepted)
 
     def _items(self, chunk: _read.Chunk, refuse) -> list[bytes]:
         """Item columns → one int8 blob per row; bad cells are refused with their reason."""
         lay, spec, headers = self.lay, self.ctx.spec, self.source.headers
         n = len(chunk)
-        matrix = np.empty((n, len(lay.items)), dtype=np.int8)
+        by_item = np.empty((len(lay.items), n), dtype=np.int8)  # an item's codes contiguous, transposed once
         shift = 1 if self.ctx.zero_based else 0
         allowed = tuple(v - shift for v in spec.item_values)
         for j, idx in enumerate(lay.items):
             codes, not_int, bad_range = item_codes(chunk.columns[idx], allowed)
             if bad_range.any() and not shift and min(spec.item_values) == 1:
                 _refuse_zero_based(chunk.columns[idx], bad_range, spec, headers[idx], chunk.line_nos)
-            matrix[:, j] = np.where(codes >= 0, codes + shift, codes)
+            by_item[j] = np.where(codes >= 0, codes + shift, codes) if shift else codes
             for mask, reason in ((not_int, "not_integer"), (bad_range, "out_of_range")):
                 for i in np.flatnonzero(mask).tolist():
                     refuse(i, headers[idx], chunk.columns[idx][i].as_py(), reason)
-        flat = matrix.tobytes()
-        width = matrix.shape[1]
+        flat = by_item.T.tobytes()
+        width = len(lay.items)
         return [flat[i : i + width] for i in range(0, n * width, width)]
 
     def _summary(self, chunk: _read.Chunk, refuse) -> list[list[tuple[str, str, float]]]:
@@ -324,45 +342,46 @@ class _Importer:
             for r in rows:
                 del r[source]
 
-    def _write(self, conn: sa.Connection, rows: list[dict]) -> None:
+    def _write(self, rows: list[dict]) -> None:
         if not rows:
             return
         for table, table_rows, mode in self.kind.build(rows, self.ctx):
-            write_rows(conn, table, table_rows, on_conflict=mode)
             if table is schema.validity:
                 self.state.invalid_sheets += sum(not r["valid"] for r in table_rows)
+            self.db.submit(write_rows, self.conn, table, table_rows, on_conflict=mode)
 
 
-_MISSING = object()
+def _parse_column(raw: list[str], f, refuse, *, plain: bool = False) -> list:
+    """Clean and parse one column; each distinct text is parsed once. Failures call ``refuse(i, reason)``.
 
-
-def _parse_column(raw: list[str], f, refuse) -> list:
-    """Clean and parse one column; each distinct text is parsed once. Failures call ``refuse(i, reason)``."""
-    if f.parse is None:
-        out = [clean_text(text) or None for text in raw]
-        if f.required:
-            for i in (i for i, v in enumerate(out) if v is None):
-                refuse(i, "missing_required")
-        return out
-    cache: dict[str, object] = {}
-    out = []
-    for i, text in enumerate(raw):
-        value = cache.get(text, _MISSING)
-        if value is _MISSING:
-            clean = clean_text(text)
-            if not clean:
-                value = Bad("missing_required") if f.required else None
-            else:
-                try:
-                    value = f.parse(clean)
-                except Bad as bad:
-                    value = bad
-            cache[text] = value
-        if isinstance(value, Bad):
-            refuse(i, value.reason)
-            value = None
-        out.append(value)
+    ``plain`` says every text is already clean (see :func:`_is_plain`), which
+    spares :func:`clean_text` on a million 学籍号.
+    """
+    parse = f.parse or str
+    parsed: dict[str, object] = {}
+    for text in dict.fromkeys(raw):
+        clean = text if plain else clean_text(text)
+        if not clean:
+            value = Bad("missing_required") if f.required else None
+        else:
+            try:
+                value = parse(clean)
+            except Bad as bad:
+                value = bad
+        parsed[text] = value
+    out = list(map(parsed.__getitem__, raw))
+    refused = {text for text, value in parsed.items() if isinstance(value, Bad)}
+    if refused:
+        for i, text in enumerate(raw):
+            if text in refused:
+                refuse(i, parsed[text].reason)
+                out[i] = None
     return out
+
+
+def _is_plain(column: pa.Array) -> bool:
+    """True when every cell is non-empty printable ASCII without spaces: :func:`clean_text` leaves it as is."""
+    return bool(len(column)) and pc.all(pc.match_substring_regex(column, "^[!-~]+$")).as_py()
 
 
 _KEY_SOURCES = {"pid": "student_number", "staff_id": "staff_number"}
@@ -533,16 +552,18 @@ def import_file(
         )
         if spec is not None:
             ctx.wave = ensure_wave(conn, wave)
-        importer = _Importer(spec_kind, source, lay, ctx, key)
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
             conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
         try:
-            for chunk in _read.iter_chunks(source):
-                importer.chunk(conn, chunk)
-                if progress is not None:
-                    progress(chunk.bytes_done, source.size)
+            with Serial() as db, closing(_read.iter_chunks(source)) as chunks:
+                importer = _Importer(spec_kind, source, lay, ctx, key, conn, db)
+                for chunk in chunks:
+                    importer.chunk(chunk)
+                    if progress is not None:
+                        progress(chunk.bytes_done, source.size)
+                db.drain()
         finally:
             if sqlite:
                 conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")

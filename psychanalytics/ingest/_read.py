@@ -12,6 +12,8 @@ import codecs
 import csv
 import hashlib
 import io
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -151,9 +153,63 @@ def open_source(path: str | Path) -> Source:
 def iter_chunks(source: Source) -> Iterator[Chunk]:
     """Yield the data rows of ``source`` (after the header) as text :class:`Chunk` objects.
 
-    Every reader failure (malformed file, broken ZIP, bad quoting) is raised as
-    :class:`IngestError`.
+    The next chunk is read on a background thread while the caller works on this
+    one. Every reader failure (malformed file, broken ZIP, bad quoting) is raised
+    as :class:`IngestError`.
     """
+    return _read_ahead(_chunks(source))
+
+
+def _read_ahead(items: Iterator, *, depth: int = 1) -> Iterator:
+    """Yield ``items`` while a thread produces up to ``depth`` more (Arrow's reader releases the GIL).
+
+    A failure of the producer is raised here, in order; a caller that stops early
+    stops the producer and closes ``items``.
+
+    >>> list(_read_ahead(iter(range(5))))
+    [0, 1, 2, 3, 4]
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="psychanalytics-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = ready.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _chunks(source: Source) -> Iterator[Chunk]:
     try:
         if source.format == "xlsx":
             yield from _xlsx_chunks(source)

@@ -128,12 +128,10 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
                 "update",
             )
         )
-    flags = dict(
-        zip(
-            pids,
-            (None if f is None else int(f) for f in column("platform_flag") or [None] * len(rows)),
-            strict=True,
-        )
+    flags = (
+        {pid: None if f is None else int(f) for pid, f in zip(pids, column("platform_flag"), strict=True)}
+        if "platform_flag" in present
+        else {}
     )
     if ctx.score and "items" in present:
         from psychanalytics import scoring
@@ -146,7 +144,7 @@ def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
             norm=ctx.norm,
         )
         split = scores_to_rows(scored, pids=pids, wave_id=wave.wave_id, instrument=spec.code, batch_id=batch)
-        validity = [{**v, "platform_flag": flags[v["pid"]]} for v in split["validity"]]
+        validity = [{**v, "platform_flag": flags.get(v["pid"])} for v in split["validity"]]
         writes += [
             (schema.validity, validity, "update"),
             (schema.score_flag, split["score_flag"], "update"),

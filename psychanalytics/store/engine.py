@@ -47,6 +47,9 @@ def connect(db: str | Path | None = None, **engine_kw) -> sa.Engine:
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     # SQL parameters are students' data: keep them out of error messages and logs
+    if url.get_backend_name() == "sqlite":
+        # the importer hands its connection to one writer thread (never two threads at once)
+        engine_kw["connect_args"] = {"check_same_thread": False, **engine_kw.get("connect_args", {})}
     engine = sa.create_engine(url, **{"hide_parameters": True, **engine_kw})
     if url.get_backend_name() == "sqlite":
         if url.database:

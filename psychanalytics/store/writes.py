@@ -32,9 +32,18 @@ stored); ``keep`` leaves the existing row as it is."""
 
 
 def upsert_statement(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], *, on_conflict: str = "update"
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    *,
+    on_conflict: str = "update",
+    rows_from: sa.Select | None = None,
 ):
-    """The ``INSERT … ON CONFLICT (primary key)`` statement of :func:`upsert` for ``columns``."""
+    """The ``INSERT … ON CONFLICT (primary key)`` statement of :func:`upsert` for ``columns``.
+
+    With ``rows_from``, the rows are those of that SELECT (``INSERT … SELECT``)
+    instead of bound values.
+    """
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, got {on_conflict!r}")
     dialect = conn.dialect.name
@@ -45,7 +54,7 @@ def upsert_statement(
     else:
         raise ValueError(f"upsert supports sqlite and postgresql, not {dialect}")
     keys = [c.name for c in table.primary_key.columns]
-    stmt = insert(table)
+    stmt = insert(table) if rows_from is None else insert(table).from_select(columns, rows_from)
     if on_conflict == "fill":
         updates = {c: sa.func.coalesce(stmt.excluded[c], table.c[c]) for c in columns if c not in keys}
     else:
