@@ -77,6 +77,13 @@ def _print_summary(result, report) -> None:
     if result.already_imported:
         print(f"此文件已导入过，未作任何更改 / already imported (batch {result.batch_id}): nothing changed")
     print(f"文件 / file: {result.source_name}  编码 / encoding: {result.encoding or 'xlsx'}")
+    if result.above_header:
+        print(
+            f"  表头在第 {result.header_line} 行，上方各行未导入 / header on line {result.header_line};"
+            " the lines above it are not imported:"
+        )
+        for line in result.above_header:
+            print(f"    {line[:60]}")
     print(f"  读取行数 / rows read     {result.rows_read:>10,}")
     print(f"  已入库   / stored        {result.stored:>10,}")
     print(f"  已隔离   / quarantined   {result.quarantined:>10,}")

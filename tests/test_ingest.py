@@ -232,7 +232,11 @@ def test_duplicates_are_found_across_chunks_of_a_long_file(lite, tmp_path):
     result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
     assert (result.rows_read, result.stored, result.duplicates, result.quarantined) == (80_002, 80_000, 1, 1)
     problem = result.problems[0][0]
-    assert (problem.line_no, problem.reason, problem.value) == (80_003, "duplicate_key", "同第 3 行 / as line 3")
+    assert (problem.line_no, problem.reason, problem.value) == (
+        80_003,
+        "duplicate_key",
+        "同第 3 行 / as line 3",
+    )
     assert _responses(lite)[pseudonymise(["G0000001"], KEY)[0]] == bytes([1] * 9)
 
 
@@ -592,6 +596,34 @@ def test_spreadsheet_rewritten_numbers_and_odd_classes_are_refused_not_cut_down(
     assert reasons == {2: "bad_number_format", 3: "bad_class"}
     with lite.connect() as conn:
         assert conn.execute(sa.select(schema.enrolment.c.class_no)).scalars().all() == [3]
+
+
+def test_title_lines_above_the_header_are_skipped_and_reported(lite, tmp_path):
+    """Platform exports often open with a title and an export date; line numbers stay the file's own."""
+    lines = _phq9_lines(
+        [f"{i}.题干" for i in range(1, 10)], [*ROWS, ("G9", "李四", [0, 0, 0, 0, 9, 0, 0, 0, 0])]
+    )
+    title = ["钟楼区2025年秋季心理普测结果", "导出时间：2025-10-30", ""]
+    path = _write(tmp_path / "titled.csv", [*title, *lines], "gbk")
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert (result.header_line, result.above_header) == (4, tuple(title))
+    assert (result.rows_read, result.stored, result.quarantined) == (3, 2, 1)
+    assert result.problems[0][0].line_no == 7 and result.problems[0][0].reason == "out_of_range"
+    assert result.summary()["header_line"] == 4
+
+
+def test_title_row_above_the_header_of_a_workbook_is_skipped(lite, tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["钟楼区2025年秋季心理普测结果"])
+    wb.active.append(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    wb.active.append(["G1", "张三", *[1] * 9])
+    wb.active.append(["G2", "李四", *[1] * 8, 7])
+    path = tmp_path / "titled.xlsx"
+    wb.save(path)
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert (result.header_line, result.above_header) == (2, ("钟楼区2025年秋季心理普测结果",))
+    assert (result.rows_read, result.stored, result.quarantined) == (2, 1, 1)
+    assert result.problems[0][0].line_no == 4
 
 
 def test_workbook_with_data_on_several_sheets_is_refused(lite, tmp_path):

@@ -1,8 +1,9 @@
 """Import: school and platform exports in, pseudonymised rows out, nothing lost.
 
 One file is one transaction: it is read as text (CSV in UTF-8, UTF-8 with BOM
-or GBK/GB18030, or XLSX), its headers are mapped through Chinese and English
-aliases, every cell is parsed explicitly, and every failure of a row is
+or GBK/GB18030, or XLSX), its header row is found (title lines above it, as
+platforms write them, are reported and skipped), its headers are mapped through
+Chinese and English aliases, every cell is parsed explicitly, and every failure of a row is
 collected (line, column, value, reason). Refused rows go to the ``quarantine``
 table and to an XLSX report; exact duplicate lines are counted; the importer
 itself checks ``rows_read = stored + quarantined + duplicates`` and writes the

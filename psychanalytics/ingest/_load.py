@@ -63,7 +63,8 @@ class ImportResult:
 
     ``blank_lines`` (lines with no value at all) are not rows and are only
     counted; ``already_imported`` means the same bytes were imported before and
-    nothing was written.
+    nothing was written. ``above_header`` holds the lines above the header row
+    (``header_line``), such as a platform's title: shown, never imported.
     """
 
     kind: str
@@ -79,6 +80,8 @@ class ImportResult:
     invalid_sheets: int = 0
     already_imported: bool = False
     ignored_columns: tuple[str, ...] = ()
+    header_line: int = 1
+    above_header: tuple[str, ...] = ()
     problems: tuple[tuple[Problem, ...], ...] = field(default=(), repr=False)
     raw_rows: tuple[str, ...] = field(default=(), repr=False)
 
@@ -96,6 +99,7 @@ class ImportResult:
             "encoding": self.encoding,
             "source_sha256": self.source_sha256,
             "ignored_columns": list(self.ignored_columns),
+            "header_line": self.header_line,
         }
 
 
@@ -525,6 +529,8 @@ def import_file(
                 done.duplicates,
                 already_imported=True,
                 ignored_columns=lay.ignored,
+                header_line=source.header_line,
+                above_header=source.above_header,
             )
         _check_key(conn, key)
         batch_id = conn.execute(
@@ -613,6 +619,8 @@ def import_file(
         st.blank,
         st.invalid_sheets,
         ignored_columns=lay.ignored,
+        header_line=source.header_line,
+        above_header=source.above_header,
         problems=tuple(st.problems),
         raw_rows=tuple(st.raws),
     )

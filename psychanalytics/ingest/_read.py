@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from psychanalytics.ingest._headers import canonical, item_number
 from psychanalytics.ingest._problems import IngestError
 
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
@@ -32,6 +33,8 @@ ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
 _BLOCK_BYTES = 1 << 20
 _MAX_CSV_BLOCK_BYTES = 16 << 20
 _XLSX_CHUNK_ROWS = 20_000
+_HEADER_SEARCH_ROWS = 10
+"""Rows searched for the header when the first row is a title (导出标题, 导出时间 …)."""
 _XLSX_MAGIC = b"PK\x03\x04"
 _UTF8_BOM = codecs.BOM_UTF8
 
@@ -47,6 +50,9 @@ class Source:
     encoding: str | None
     headers: tuple[str, ...]
     delimiter: str = ","
+    header_line: int = 1
+    above_header: tuple[str, ...] = ()
+    """Lines above the header row (a platform's title, an export date): reported, not imported."""
 
 
 @dataclass
@@ -99,9 +105,28 @@ def _scan(path: Path) -> tuple[str, int, str | None, bool]:
     return digest.hexdigest(), size, encoding, head.startswith(_XLSX_MAGIC)
 
 
-def _first_line(path: Path, encoding: str) -> str:
+def _first_lines(path: Path, encoding: str, count: int) -> list[str]:
     with path.open("r", encoding=encoding, newline="") as fh:
-        return fh.readline().rstrip("\r\n")
+        return [line.rstrip("\r\n") for line, _ in zip(fh, range(count), strict=False)]
+
+
+def _header_row(rows: list[list[str]]) -> int:
+    """0-based index of the header among the first rows: the first with two or more known column names.
+
+    A platform export may open with a title line (``钟楼区2025年秋季普测结果``) or an
+    export date; the header is the first row that names columns the importer
+    knows (学籍号, 姓名, item columns …). When none does, it is the first row, and
+    the missing columns are reported from there.
+
+    >>> _header_row([["钟楼区心理普测结果"], ["导出时间", "2025-10-30"], ["学籍号", "姓名", "1.题干"]])
+    2
+    >>> _header_row([["学号", "Q1"], ["G1", "2"]]), _header_row([["甲"], ["乙"]])
+    (0, 0)
+    """
+    for index, row in enumerate(rows):
+        if sum(canonical(h) is not None or item_number(h) is not None for h in row) >= 2:
+            return index
+    return 0
 
 
 def _delimiter(header_line: str) -> str:
@@ -133,21 +158,40 @@ def open_source(path: str | Path) -> Source:
     if size == 0:
         raise IngestError(f"{path.name}: the file is empty / 文件为空")
     if is_zip:
-        headers = _xlsx_headers(path)
-        return Source(path, sha, size, "xlsx", None, headers)
+        rows = _xlsx_first_rows(path)
+        at = _header_row(rows)
+        headers = rows[at] if rows else []
+        above = tuple(_join(row) for row in rows[:at])
+        _refuse_empty_header(path, headers, at)
+        return Source(path, sha, size, "xlsx", None, tuple(headers), header_line=at + 1, above_header=above)
     if encoding is None:
         raise IngestError(
             f"{path.name}: not a CSV in UTF-8 or GBK/GB18030, nor an XLSX workbook / 无法识别的文件编码"
         )
-    line = _first_line(path, encoding)
-    delimiter = _delimiter(line)
+    lines = _first_lines(path, encoding, _HEADER_SEARCH_ROWS)
     try:
-        headers = tuple(next(csv.reader([line], delimiter=delimiter)))
-    except (csv.Error, StopIteration) as exc:
+        rows = [next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines]
+    except csv.Error as exc:
         raise IngestError(f"{path.name}: header line cannot be read ({exc}) / 表头无法读取") from None
+    at = _header_row(rows)
+    delimiter = _delimiter(lines[at])
+    _refuse_empty_header(path, rows[at], at)
+    return Source(
+        path,
+        sha,
+        size,
+        "csv",
+        encoding,
+        tuple(rows[at]),
+        delimiter,
+        header_line=at + 1,
+        above_header=tuple(lines[:at]),
+    )
+
+
+def _refuse_empty_header(path: Path, headers, at: int) -> None:
     if not any(h.strip() for h in headers):
-        raise IngestError(f"{path.name}: the first line holds no column names / 第一行没有列名")
-    return Source(path, sha, size, "csv", encoding, headers, delimiter)
+        raise IngestError(f"{path.name}: line {at + 1} holds no column names / 第{at + 1}行没有列名")
 
 
 def iter_chunks(source: Source) -> Iterator[Chunk]:
@@ -262,7 +306,11 @@ def _csv_chunks(source: Source) -> Iterator[Chunk]:
     # million-row wave, small enough to keep memory flat and report progress on a modest file
     block = int(min(_MAX_CSV_BLOCK_BYTES, max(_BLOCK_BYTES, source.size // 8)))
     read_options = pacsv.ReadOptions(
-        use_threads=False, block_size=block, skip_rows=1, column_names=names, encoding=encoding
+        use_threads=False,
+        block_size=block,
+        skip_rows=source.header_line,
+        column_names=names,
+        encoding=encoding,
     )
     parse_options = pacsv.ParseOptions(
         delimiter=source.delimiter,
@@ -276,7 +324,7 @@ def _csv_chunks(source: Source) -> Iterator[Chunk]:
         quoted_strings_can_be_null=False,
         null_values=[],
     )
-    next_line = 2
+    next_line = source.header_line + 1
     skipped: set[int] = set()
     with source.path.open("rb") as fh:
         reader = pacsv.open_csv(
@@ -345,7 +393,8 @@ def _open_workbook(path: Path):
         ) from None
 
 
-def _xlsx_headers(path: Path) -> tuple[str, ...]:
+def _xlsx_first_rows(path: Path) -> list[list[str]]:
+    """The first rows of the workbook's only sheet, as text (a workbook with data on several is refused)."""
     wb = _open_workbook(path)
     try:
         others = [ws.title for ws in wb.worksheets if ws is not wb.active and ws.max_row and ws.max_row > 1]
@@ -354,19 +403,21 @@ def _xlsx_headers(path: Path) -> tuple[str, ...]:
                 f"{path.name}: data on several sheets ({wb.active.title}, {', '.join(others)}): only one is "
                 "read per import; save each sheet as its own file / 一次只导入一个工作表，请分别保存后导入"
             )
-        rows = wb.active.iter_rows(min_row=1, max_row=1, values_only=True)
-        headers = [cell_text(v) for v in next(rows, ())]
+        rows = wb.active.iter_rows(min_row=1, max_row=_HEADER_SEARCH_ROWS, values_only=True)
+        return [_without_trailing_blanks([cell_text(v) for v in row]) for row in rows]
     except IngestError:
         raise
     except Exception as exc:  # malformed sheet XML
         raise IngestError(f"{path.name}: the first sheet cannot be read ({exc}) / 无法读取工作表") from None
     finally:
         wb.close()
-    while headers and not headers[-1].strip():
-        headers.pop()
-    if not any(h.strip() for h in headers):
-        raise IngestError(f"{path.name}: the first row holds no column names / 第一行没有列名")
-    return tuple(headers)
+
+
+def _without_trailing_blanks(texts: list[str]) -> list[str]:
+    """A sheet row without the empty cells after its last value (a sheet pads rows to its widest)."""
+    while texts and not texts[-1].strip():
+        texts.pop()
+    return texts
 
 
 def _xlsx_chunks(source: Source) -> Iterator[Chunk]:
@@ -386,12 +437,9 @@ def _xlsx_chunks(source: Source) -> Iterator[Chunk]:
             rows.clear(), lines.clear(), bad.clear()
             return chunk
 
-        line_no = 1
-
-        for line_no, row in enumerate(wb.active.iter_rows(min_row=2, values_only=True), start=2):
-            texts = [cell_text(v) for v in row]
-            while len(texts) > width and not texts[-1].strip():
-                texts.pop()
+        first = source.header_line + 1
+        for line_no, row in enumerate(wb.active.iter_rows(min_row=first, values_only=True), start=first):
+            texts = _without_trailing_blanks([cell_text(v) for v in row])
             if len(texts) > width:
                 bad.append((line_no, _join(texts), len(texts)))
                 continue
