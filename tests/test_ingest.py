@@ -178,6 +178,29 @@ def test_each_error_class_lands_in_quarantine_with_its_reason(lite, tmp_path, ce
     ]
 
 
+def test_text_longer_than_its_column_is_refused_on_both_databases(db, tmp_path):
+    """PostgreSQL's VARCHAR(32) would refuse the whole file; SQLite would keep the long code: both refuse the row."""
+    header = "活动编号,日期,学校,活动类型,活动名称,参与人数"
+    long_id = "ACT" + "0" * 30
+    path = _write(
+        tmp_path / "activities.csv",
+        [
+            header,
+            "ACT001,2025-09-16,,讲座,家校共育讲座,197",
+            f"{long_id},2025-09-23,示例第一中学,主题班会,学会感恩,40",
+        ],
+    )
+    result = ingest.import_file(db, "activities", path, key=KEY)
+    assert (result.rows_read, result.stored, result.quarantined) == (2, 1, 1)
+    problem = result.problems[0][0]
+    assert (problem.line_no, problem.column, problem.value, problem.reason) == (
+        3,
+        "活动编号",
+        long_id,
+        "too_long",
+    )
+
+
 def test_short_and_long_rows_are_refused_not_padded(lite, tmp_path):
     header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
     lines = [

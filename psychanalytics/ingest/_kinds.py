@@ -149,6 +149,12 @@ def _new_students(rows: list[Row], ctx: Context) -> Write:
 
 # --- fields shared by several kinds -----------------------------------------------------
 
+
+def _fits(column: sa.Column) -> Callable[[str], str]:
+    """Parser of free text bound for ``column``: refused (``too_long``) beyond its declared length."""
+    return partial(p.text, max_length=column.type.length)
+
+
 STUDENT_NUMBER = Field(
     "student_number", parse=p.identifier, required=True, doc="学籍号; becomes the pseudonym pid, never stored"
 )
@@ -266,7 +272,7 @@ STAFF = Kind(
         SCHOOL_YEAR,
         Field("employment", partial(p.choice, options=_EMPLOYMENT), required=True, doc="专职/兼职"),
         _bool_field("psychology_degree", "心理学专业", required=False),
-        Field("certificate", clean_text, doc="e.g. 心理健康教育C证"),
+        Field("certificate", _fits(schema.staff.c.certificate), doc="e.g. 心理健康教育C证"),
         _bool_field("does_psychology_work", "实际从事心理工作", required=False),
         Field("weekly_hours", partial(p.number, lo=0, hi=60), doc="周课时 0-60"),
     ),
@@ -348,7 +354,7 @@ ACTIVITIES = Kind(
     name="activities",
     title="心理健康活动 / activities (lectures, parent classes, carnivals …)",
     fields=(
-        Field("activity_id", clean_text, required=True, doc="活动编号"),
+        Field("activity_id", _fits(schema.activity.c.activity_id), required=True, doc="活动编号"),
         Field("held_on", p.day, required=True, doc="日期"),
         Field("school", clean_text, doc="学校; empty for a district-level activity"),
         Field(
@@ -436,7 +442,7 @@ INTERVENTIONS = Kind(
     name="interventions",
     title="干预项目 / interventions (one line per participant, pre/post scores)",
     fields=(
-        Field("intervention_id", clean_text, required=True, doc="项目编号"),
+        Field("intervention_id", _fits(schema.intervention.c.intervention_id), required=True, doc="项目编号"),
         Field("title", clean_text, required=True, doc="项目名称"),
         Field(
             "intervention_kind",
@@ -448,7 +454,7 @@ INTERVENTIONS = Kind(
         Field("school", clean_text, required=True, doc=SCHOOL.doc),
         SCHOOL_YEAR,
         Field("instrument", p.instrument_code, required=True, doc="结局量表 code, e.g. phq9, PHQ-9"),
-        Field("scale", clean_text, doc="维度 (default total)"),
+        Field("scale", _fits(schema.intervention.c.scale), doc="维度 (default total)"),
         Field("sessions_planned", partial(p.integer, lo=1, hi=200), required=True, doc="计划次数"),
         Field("start_on", p.day, required=True, doc="开始日期"),
         Field("end_on", p.day, required=True, doc="结束日期"),
@@ -531,7 +537,7 @@ CRISIS = Kind(
     name="crisis",
     title="危机个案 / crisis cases and stage events (one line per event)",
     fields=(
-        Field("case_id", clean_text, required=True, doc="个案编号"),
+        Field("case_id", _fits(schema.crisis_case.c.case_id), required=True, doc="个案编号"),
         STUDENT_NUMBER,
         NAME,
         Field("school", clean_text, required=True, doc=SCHOOL.doc),

@@ -121,6 +121,24 @@ def identifier(text: str) -> str:
     return text
 
 
+def text(value: str, *, max_length: int) -> str:
+    """Free text (an activity code, a certificate) kept as written, refused when its column cannot hold it.
+
+    SQLite would store the long text and PostgreSQL refuse the whole file: the
+    row is refused on both, with its reason.
+
+    >>> text("心理健康教育C证", max_length=32)
+    '心理健康教育C证'
+    >>> text("X" * 33, max_length=32)
+    Traceback (most recent call last):
+    ...
+    psychanalytics.ingest._problems.Bad: too_long
+    """
+    if len(value) > max_length:
+        raise Bad("too_long")
+    return value
+
+
 @lru_cache(maxsize=1024)
 def class_no(text: str) -> int:
     """班级 number from ``3``, ``3班``, ``(3)班``, ``初一(3)班``, ``七年级3班``.

@@ -26,6 +26,7 @@ REASONS: dict[str, str] = {
     "unknown_wave": "普测批次不存在 / screening wave not in the database",
     "duplicate_key": "同一文件中重复且内容不同 / same key as an earlier line, different content",
     "inconsistent": "与同一编号的前一行不一致 / disagrees with an earlier line of the same id",
+    "too_long": "内容过长，超出该列可保存的长度 / longer than the column can hold",
     "bad_number_format": "编号被表格软件改写（如 1.23E+17），请将该列设为文本后重新导出 / the number was rewritten by a spreadsheet (e.g. 1.23E+17): format the column as text and export again",
 }
 """Reason codes stored in ``quarantine.reasons`` with their Chinese / English message."""
