@@ -308,7 +308,9 @@ score = sa.Table(
     _col("band_rank", sa.SmallInteger, "sensitive", nullable=True, doc="0 = lowest band"),
     _col("spec_version", sa.String(16), "internal", nullable=False),
     _batch_id(),
-    sa.Index("ix_score_wave_instrument_scale", "wave_id", "instrument", "scale"),
+    # keyed scale first: every query reads one scale of one instrument, which the key then holds
+    # together (no second index to keep), and an import writes each scale's rows side by side
+    sa.PrimaryKeyConstraint("wave_id", "instrument", "scale", "pid"),
 )
 
 reported_score = sa.Table(
