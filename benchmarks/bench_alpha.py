@@ -3,6 +3,10 @@
 Prints, for a NaN-free and a NaN (pairwise) variant, pingouin's seconds, ours,
 the ratio and the absolute difference of alpha. Both run in the same process on
 the same data, so the ratio is the figure to read (machine speed cancels out).
+The data are float64 with NaN for missing, as ``store.load_items`` returns them
+(a pandas DataFrame built from one 2-D array: one column-major block). The load
+average is printed first: other processes on the machine slow both sides, not
+necessarily equally.
 
     .venv/bin/python benchmarks/bench_alpha.py --rows 20000
     .venv/bin/python benchmarks/bench_alpha.py            # 1,000,000 x 100
@@ -11,6 +15,7 @@ the same data, so the ratio is the figure to read (machine speed cancels out).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -48,6 +53,7 @@ def main(argv=None) -> None:
     )
     args = parser.parse_args(argv)
     nan_rows = args.nan_rows or max(args.rows // 10, 1_000)
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; best of {args.repeat}")
     print(
         f"{'variant':<22}{'rows':>10}{'items':>6}{'pingouin s':>12}{'ours s':>10}{'ratio':>8}{'|diff|':>11}"
     )

@@ -37,17 +37,52 @@ def _pingouin_data(case: dict) -> pd.DataFrame:
 def test_alpha_matches_pingouin_documented_examples(case):
     res = pm.cronbach_alpha(_pingouin_data(case), nan_policy=case["nan_policy"])
     assert res.alpha == pytest.approx(case["alpha"], abs=1e-12)
-    assert np.round(res.ci, 3) == pytest.approx(case["ci"], abs=1e-12)
+    if "ci_differs" not in case:  # the listwise interval: see the next test
+        assert np.round(res.ci, 3) == pytest.approx(case["ci"], abs=1e-12)
+
+
+def test_alpha_listwise_ci_uses_complete_rows_unlike_pingouin():
+    """Feldt's n under listwise is the complete rows (9 of 12), where pingouin keeps all 12.
+
+    Ours equals pingouin's interval for the complete rows alone; pingouin's
+    documented listwise interval is narrower, as its n is larger.
+    """
+    case = next(c for c in _load("alpha_pingouin.json")["cases"] if c["nan_policy"] == "listwise")
+    data = _pingouin_data(case)
+    res = pm.cronbach_alpha(data, nan_policy="listwise")
+    complete = data.dropna()
+    alpha_pg, ci_pg = pg.cronbach_alpha(complete)
+    assert (res.n, len(complete), len(data)) == (9, 9, 12)
+    assert res.alpha == pytest.approx(alpha_pg, abs=1e-12)
+    assert np.round(res.ci, 3) == pytest.approx(ci_pg, abs=1e-12)
+    documented = case["ci"]
+    assert res.ci[0] < documented[0] and res.ci[1] > documented[1]
+
+
+def test_alpha_pairwise_ci_uses_all_rows_like_pingouin():
+    data = pg.read_dataset("cronbach_wide_missing")
+    res = pm.cronbach_alpha(data)
+    _, ci_pg = pg.cronbach_alpha(data)
+    assert res.n == len(data) == 12
+    assert np.round(res.ci, 3) == pytest.approx(ci_pg, abs=1e-12)
 
 
 @pytest.mark.parametrize(
-    ("with_nan", "rows"),
-    [(False, 2_000), (True, 2_000), (False, 400_000)],  # 400,000 rows: the multi-threaded path
+    ("with_nan", "rows", "items", "order"),
+    [
+        (False, 2_000, 12, "F"),
+        (True, 2_000, 12, "F"),
+        (False, 400_003, 12, "F"),  # the multi-threaded path, with a shorter last block
+        (False, 400_003, 3, "C"),  # C-ordered rows; few items, so many sub-blocks per block
+        (False, 3_001, 600, "F"),  # more than 500 items: blocks are not split
+    ],
 )
-def test_alpha_agrees_with_pingouin_on_random_data(with_nan, rows):
+def test_alpha_agrees_with_pingouin_on_random_data(with_nan, rows, items, order):
     rng = np.random.default_rng(3)
     latent = rng.normal(size=(rows, 1))
-    data = pd.DataFrame(np.clip(np.round(latent + rng.normal(size=(rows, 12)) + 2), 0, 4))
+    values = np.asarray(np.clip(np.round(latent + rng.normal(size=(rows, items)) + 2), 0, 4), order=order)
+    data = pd.DataFrame(values, copy=False)
+    assert data.to_numpy().flags[f"{order}_CONTIGUOUS"]
     if with_nan:
         data = data.mask(rng.random(data.shape) < 0.05)
     ours = pm.cronbach_alpha(data)

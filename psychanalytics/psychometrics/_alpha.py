@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -10,11 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import f as f_dist
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from psychanalytics.psychometrics._validate import item_frame, refuse_infinite
 
-_BLOCK_ROWS = 2048
+_BLOCK_BYTES = 1536 * 100 * 8  # rows summed together: 1.2 MB, within a core's L2 cache (1.25-2 MB)
+_GIL_FREE_OUTPUTS = 500  # NumPy releases the GIL in a (g)ufunc call only above 500 outputs
 _ROWS_PER_THREAD = 100_000
 _THREADS = min(4, os.cpu_count() or 1)
 
@@ -30,7 +32,8 @@ class AlphaResult:
     ci : tuple of float
         Feldt confidence interval (lower, upper), not rounded.
     n : int
-        Rows given (the ``n`` of the Feldt interval, also under ``listwise``).
+        The ``n`` of the Feldt interval: under ``listwise`` the complete rows
+        (those alpha is computed from), under ``pairwise`` all rows given.
     n_items : int
         Number of items.
     items : pandas.DataFrame
@@ -45,46 +48,64 @@ class AlphaResult:
     items: pd.DataFrame
 
 
-def _raw_sums(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """Column sums, column sums of squares, ``X'T``, ``sum(T)`` and ``T'T`` for row totals ``T``.
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's BLAS thread pools, inspected once (``threadpool_limits`` re-inspects, ~1.5 ms)."""
+    return ThreadpoolController()
 
-    BLAS ``gemv`` over blocks of rows small enough to stay in cache, so ``x`` is
-    read from memory once.
+
+def _raw_sums(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Column sums, column sums of squares, ``X'T`` and ``T'T`` for the row totals ``T`` of ``x``.
+
+    ``x`` is read from memory once, in blocks of rows that stay in cache while
+    three BLAS-backed passes run over them: ``T = X 1`` (gemv), ``X'[1, T]``
+    (column sums and ``X'T`` in one gemm) and the column sums of squares
+    (:func:`numpy.vecdot`, BLAS dot). Each block is viewed, not copied, as a
+    stack of sub-blocks so that every call has more than 500 outputs, the size
+    above which NumPy releases the GIL and other threads run meanwhile.
     """
-    k = x.shape[1]
+    n, k = x.shape
+    stack = _GIL_FREE_OUTPUTS // k + 1
+    rows = stack * max(1, _BLOCK_BYTES // (8 * k * stack))
     ones = np.ones(k)
-    sums, squares, cross = np.zeros(k), np.zeros(k), np.zeros(k)
-    sum_total = total_squares = 0.0
-    for start in range(0, x.shape[0], _BLOCK_ROWS):
-        block = x[start : start + _BLOCK_ROWS]
-        total = block @ ones
-        sums += block.sum(axis=0)
-        squares += np.einsum("ij,ij->j", block, block)
-        cross += block.T @ total
-        sum_total += total.sum()
-        total_squares += total @ total
-    return sums, squares, cross, sum_total, total_squares
+    weights = np.ones((rows, 2))  # column 0: ones; column 1: the row totals of the current block
+    cross = np.zeros((k, 2))
+    squares = np.zeros(k)
+    total_squares = 0.0
+    with np.errstate(invalid="ignore"):  # infinities; the caller reports them
+        for start in range(0, n, rows):
+            block = x[start : start + rows]
+            m = block.shape[0]
+            parts = stack if m % stack == 0 else 1  # a shorter last block is taken whole
+            w = weights[:m]
+            total = np.matmul(block, ones, out=w[:, 1])
+            stacked = block.reshape(parts, m // parts, k)
+            cross += np.matmul(stacked.transpose(0, 2, 1), w.reshape(parts, m // parts, 2)).sum(axis=0)
+            squares += np.vecdot(stacked, stacked, axis=1).sum(axis=0)
+            total_squares += float(total @ total)
+    return cross[:, 0], squares, cross[:, 1], total_squares
 
 
 def _moments_complete(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Item variances, item-total covariances and total variance (not finite if ``x`` has NaN).
 
     O(n k) work in one read of ``X`` (no copy, no k x k matrix). Large inputs are
-    split into row ranges summed on separate threads (NumPy releases the GIL;
-    BLAS is held to one thread inside each so the two do not compete): the
-    pass is bound by memory bandwidth, which one core does not saturate. For
-    integer item codes every sum is an exact integer in float64 (below 2**53),
-    so only the final subtractions round.
+    split into row ranges summed on separate threads (BLAS is held to one
+    thread inside each so they do not compete): one core does not saturate
+    memory bandwidth. For integer item codes every sum is an exact integer in
+    float64 (below 2**53), so only the final subtractions round.
     """
     n = x.shape[0]
     workers = min(_THREADS, max(1, n // _ROWS_PER_THREAD))
-    if workers == 1:
-        parts = [_raw_sums(x)]
-    else:
-        edges = np.linspace(0, n, workers + 1).astype(int)
-        with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(_raw_sums, [x[lo:hi] for lo, hi in itertools.pairwise(edges)]))
-    sums, squares, cross, sum_total, total_squares = (sum(part[i] for part in parts) for i in range(5))
+    with _blas().limit(limits=1, user_api="blas"):
+        if workers == 1:
+            parts = [_raw_sums(x)]
+        else:
+            edges = np.linspace(0, n, workers + 1).astype(int)
+            with ThreadPoolExecutor(workers) as pool:
+                parts = list(pool.map(_raw_sums, [x[lo:hi] for lo, hi in itertools.pairwise(edges)]))
+    sums, squares, cross, total_squares = (sum(part[i] for part in parts) for i in range(4))
+    sum_total = sums.sum()
     with np.errstate(invalid="ignore"):  # infinities give NaN here; the caller reports them
         var = (squares - sums**2 / n) / (n - 1)
         cov_total = (cross - sums * sum_total / n) / (n - 1)
@@ -96,18 +117,47 @@ def _pairwise_cov(x: np.ndarray) -> np.ndarray:
     """Pairwise-complete covariance matrix, as :meth:`pandas.DataFrame.cov` computes it.
 
     Each pair uses the rows where both items are present, with its own means and
-    ``n_ij - 1`` in the denominator. Columns are shifted by their overall mean first
-    so the one-pass sums do not lose precision.
+    ``n_ij - 1`` in the denominator. Every sum comes from one symmetric product
+    ``M'M`` (BLAS syrk) of ``M = [D, P]``, with ``P`` the 0/1 presence mask and
+    ``D`` the items minus their means, 0 where missing (centring keeps the
+    one-pass sums from losing precision).
     """
-    present = ~np.isnan(x)
-    shifted = np.where(present, x - np.nanmean(x, axis=0), 0.0)
-    mask = present.astype(float)
-    n_pair = mask.T @ mask
-    sums = shifted.T @ mask  # sums[i, j]: sum of item i over rows where j is present
-    cross = shifted.T @ shifted
+    n, k = x.shape
+    missing = np.isnan(x)
+    present = ~missing
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty column: NaN mean, all D = 0
+        mean = np.add.reduce(x, axis=0, where=present) / present.sum(axis=0)
+    m = np.empty((n, 2 * k), order="F")
+    deviations, mask = m[:, :k], m[:, k:]
+    np.subtract(x, mean, out=deviations)
+    np.copyto(deviations, 0.0, where=missing)
+    mask[...] = present
+    gram = m.T @ m
+    cross, sums, n_pair = gram[:k, :k], gram[:k, k:], gram[k:, k:]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = (cross - sums * sums.T / n_pair) / (n_pair - 1)
-    return cov
+        return (cross - sums * sums.T / n_pair) / (n_pair - 1)
+
+
+def _pairwise_moments(x: np.ndarray, columns: pd.Index) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`_moments_complete`'s three moments from the pairwise covariance matrix."""
+    cov = _pairwise_cov(x)
+    if np.isnan(cov).any():
+        i, j = np.argwhere(np.isnan(cov))[0]
+        raise ValueError(
+            f"items {columns[i]!r} and {columns[j]!r} are both present in fewer than "
+            "2 rows: their covariance is undefined"
+        )
+    return np.diag(cov).copy(), cov.sum(axis=1), float(cov.sum())
+
+
+def _complete_rows(x: np.ndarray) -> np.ndarray:
+    """The rows of ``x`` without a missing value (listwise deletion)."""
+    complete = x[~np.isnan(x).any(axis=1)]
+    if complete.shape[0] < 2:
+        raise ValueError(
+            f"listwise deletion leaves {complete.shape[0]} complete row(s); at least 2 are needed"
+        )
+    return complete
 
 
 def _feldt(alpha: float, n: int, k: int, ci: float) -> tuple[float, float]:
@@ -129,11 +179,8 @@ def cronbach_alpha(items, *, nan_policy: str = "pairwise", ci: float = 0.95) -> 
         One row per respondent, one numeric column per item; NaN = missing.
     nan_policy : {"pairwise", "listwise"}
         ``pairwise`` (default) estimates each item covariance from the rows where
-        both items are present and keeps every row in ``n``, as pingouin and
-        ``psych::alpha(use="pairwise")`` do; ``listwise`` first removes rows with
-        any missing item. In both cases the Feldt interval uses ``n`` = all rows
-        given, as pingouin 0.7.0 and ``psych::alpha`` do (their documented
-        listwise interval [0.581, 0.933] depends on it).
+        both items are present, as pingouin and ``psych::alpha(use="pairwise")``
+        do; ``listwise`` first removes rows with any missing item.
     ci : float
         Confidence level of the Feldt interval (Feldt, Woodruff & Salih 1987),
         F distribution with ``n - 1`` and ``(n - 1)(k - 1)`` degrees of freedom.
@@ -147,21 +194,34 @@ def cronbach_alpha(items, *, nan_policy: str = "pairwise", ci: float = 0.95) -> 
     ``alpha = k / (k - 1) * (1 - trace(C) / sum(C))`` for the item covariance
     matrix ``C``. Without missing values the statistic needs only the item
     variances, the item-total covariances and the total variance, computed
-    from raw float64 BLAS cross-products in O(n k), reading the data once
-    without copying it (a NaN shows as non-finite sums and switches to the
-    pairwise path);
-    :func:`pingouin.cronbach_alpha` builds the full ``C`` (O(n k^2)) with pandas.
-    ``r_drop`` follows ``psych::alpha``: ``(c_i - C_ii) / sqrt(C_ii * V_-i)`` with
-    ``c_i`` the item-total covariance and ``V_-i`` the variance of the rest score.
+    from raw float64 BLAS products in O(n k), reading the data once without
+    copying it (a NaN shows as non-finite sums and switches to the
+    ``nan_policy`` path); :func:`pingouin.cronbach_alpha` builds the full ``C``
+    (O(n k^2)) with pandas. ``r_drop`` follows ``psych::alpha``:
+    ``(c_i - C_ii) / sqrt(C_ii * V_-i)`` with ``c_i`` the item-total covariance
+    and ``V_-i`` the variance of the rest score.
+
+    The ``n`` of the Feldt interval is the number of respondents alpha is
+    estimated from. Under ``listwise`` that is the complete rows. Here we
+    deliberately differ from pingouin 0.7.0 and ``psych::alpha`` with
+    ``use="complete.obs"``, which compute the covariances from the complete
+    rows but keep ``n`` = all rows given, and so overstate the precision: on
+    pingouin's ``cronbach_wide_missing`` (12 rows, 9 complete) they give
+    [0.581, 0.933], we give [0.533, 0.947], pingouin's own interval for the 9
+    complete rows. Under ``pairwise`` each covariance has its own ``n``, so
+    there is no single right value; we use all rows given, as pingouin and
+    psych do. That is the largest of the candidates, so the interval is
+    optimistic when many answers are missing.
 
     Validated against ``pingouin.cronbach_alpha`` 0.7.0 on its documented
-    examples (pairwise and listwise, which pingouin checked against
-    ``psych::alpha``), and on random data to 1e-9
+    examples (alpha pairwise and listwise, which pingouin checked against
+    ``psych::alpha``; the pairwise intervals; the listwise interval against
+    pingouin on the complete rows), and on random data to 1e-9
     (``tests/reference/psychometrics/alpha_pingouin.json``).
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> import numpy as np, pandas as pd
     >>> from psychanalytics.psychometrics import cronbach_alpha
     >>> data = pd.DataFrame({"q1": [1, 2, 3, 3, 2], "q2": [1, 3, 3, 2, 2], "q3": [2, 3, 3, 3, 1]})
     >>> res = cronbach_alpha(data)
@@ -169,6 +229,9 @@ def cronbach_alpha(items, *, nan_policy: str = "pairwise", ci: float = 0.95) -> 
     (0.7979, 5, 3)
     >>> res.items.columns.tolist()
     ['alpha_if_dropped', 'r_drop']
+    >>> data.loc[4, "q3"] = np.nan
+    >>> cronbach_alpha(data).n, cronbach_alpha(data, nan_policy="listwise").n
+    (5, 4)
     """
     if nan_policy not in ("pairwise", "listwise"):
         raise ValueError(f"nan_policy must be 'pairwise' or 'listwise', got {nan_policy!r}")
@@ -176,26 +239,16 @@ def cronbach_alpha(items, *, nan_policy: str = "pairwise", ci: float = 0.95) -> 
         raise ValueError(f"ci must be strictly between 0 and 1, got {ci!r}")
     frame = item_frame(items, check_float=False)
     x = frame.to_numpy(dtype=float)
-    n_given, k = x.shape
+    n, k = x.shape
     moments = _moments_complete(x)
     if not np.isfinite(moments[0]).all():  # a NaN or an infinity somewhere: sums are not finite
         refuse_infinite(frame)
         if nan_policy == "listwise":
-            x = x[~np.isnan(x).any(axis=1)]
-            if x.shape[0] < 2:
-                raise ValueError(
-                    f"listwise deletion leaves {x.shape[0]} complete row(s); at least 2 are needed"
-                )
+            x = _complete_rows(x)
+            n = x.shape[0]
             moments = _moments_complete(x)
         else:
-            cov = _pairwise_cov(x)
-            if np.isnan(cov).any():
-                i, j = np.argwhere(np.isnan(cov))[0]
-                raise ValueError(
-                    f"items {frame.columns[i]!r} and {frame.columns[j]!r} are both present in fewer than "
-                    "2 rows: their covariance is undefined"
-                )
-            moments = np.diag(cov).copy(), cov.sum(axis=1), float(cov.sum())
+            moments = _pairwise_moments(x, frame.columns)
     var, cov_total, var_total = moments
     if var_total <= 0:
         raise ValueError("the total score has zero variance: alpha is undefined")
@@ -207,4 +260,4 @@ def cronbach_alpha(items, *, nan_policy: str = "pairwise", ci: float = 0.95) -> 
     table = pd.DataFrame(
         {"alpha_if_dropped": alpha_drop, "r_drop": r_drop}, index=pd.Index(frame.columns, name="item")
     )
-    return AlphaResult(float(alpha), _feldt(alpha, n_given, k, ci), n_given, k, table)
+    return AlphaResult(float(alpha), _feldt(alpha, n, k, ci), n, k, table)
