@@ -635,6 +635,26 @@ def test_title_lines_above_the_header_are_skipped_and_reported(lite, tmp_path):
     assert result.summary()["header_line"] == 4
 
 
+@pytest.mark.parametrize("title", [[], ["钟楼区2024年秋季普测 总分导出"]])
+def test_a_score_only_file_keeps_its_header_and_never_takes_a_data_row_for_it(lite, tmp_path, title):
+    """Only 学籍号 is a known column name here; the score cells (36, 2 …) look like item numbers."""
+    lines = [*title, "学籍号,总分,学习焦虑,对人焦虑", "G1,36,2,5", "G2,40,3,4"]
+    result = ingest.import_file(
+        lite,
+        "screening",
+        _write(tmp_path / "scores.csv", lines),
+        key=KEY,
+        wave="2024-autumn",
+        instrument="mht",
+    )
+    assert (result.header_line, result.rows_read, result.stored, result.quarantined) == (
+        len(title) + 1,
+        2,
+        2,
+        0,
+    )
+
+
 def test_title_row_above_the_header_of_a_workbook_is_skipped(lite, tmp_path):
     wb = openpyxl.Workbook()
     wb.active.append(["钟楼区2025年秋季心理普测结果"])

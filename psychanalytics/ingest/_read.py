@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ _BLOCK_BYTES = 1 << 20
 _MAX_CSV_BLOCK_BYTES = 16 << 20
 _XLSX_CHUNK_ROWS = 20_000
 _HEADER_SEARCH_ROWS = 10
+_NUMBER = re.compile(r"\d+(\.\d+)?")
 """Rows searched for the header when the first row is a title (导出标题, 导出时间 …)."""
 _XLSX_MAGIC = b"PK\x03\x04"
 _UTF8_BOM = codecs.BOM_UTF8
@@ -111,22 +113,32 @@ def _first_lines(path: Path, encoding: str, count: int) -> list[str]:
 
 
 def _header_row(rows: list[list[str]]) -> int:
-    """0-based index of the header among the first rows: the first with two or more known column names.
+    """0-based index of the header among the first rows of a file.
 
-    A platform export may open with a title line (``钟楼区2025年秋季普测结果``) or an
-    export date; the header is the first row that names columns the importer
-    knows (学籍号, 姓名, item columns …). When none does, it is the first row, and
-    the missing columns are reported from there.
+    The first row is the header when it names any column the importer knows
+    (学籍号, 姓名, an item column …). Otherwise — a platform's title line
+    (``钟楼区2025年秋季普测结果``) or an export date above the header — it is the
+    first row below that names one; a cell that is only a number (a score such
+    as ``36`` or ``2.1``) does not count there, so a data row is never taken for
+    the header. When no row names a known column, the first row is the header
+    and the missing columns are reported from there.
 
     >>> _header_row([["钟楼区心理普测结果"], ["导出时间", "2025-10-30"], ["学籍号", "姓名", "1.题干"]])
     2
-    >>> _header_row([["学号", "Q1"], ["G1", "2"]]), _header_row([["甲"], ["乙"]])
+    >>> _header_row([["学籍号", "学习焦虑"], ["G1", "2"]]), _header_row([["甲"], ["G1", "36", "2.1"]])
     (0, 0)
     """
-    for index, row in enumerate(rows):
-        if sum(canonical(h) is not None or item_number(h) is not None for h in row) >= 2:
-            return index
-    return 0
+
+    def names_a_column(row: list[str], *, numbers_too: bool) -> bool:
+        return any(
+            canonical(h) is not None
+            or (item_number(h) is not None and (numbers_too or not _NUMBER.fullmatch(h.strip())))
+            for h in row
+        )
+
+    if rows and names_a_column(rows[0], numbers_too=True):
+        return 0
+    return next((i for i, row in enumerate(rows[1:], start=1) if names_a_column(row, numbers_too=False)), 0)
 
 
 def _delimiter(header_line: str) -> str:
