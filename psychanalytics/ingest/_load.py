@@ -185,31 +185,33 @@ class _Importer:
         """Positions of the columns that identify a person (学籍号, 工号, 姓名)."""
         return frozenset(idx for field, idx in self.lay.fields.items() if field in _IDENTIFYING)
 
-    def _quarantine(self, line_no: int, problems: list[Problem], raw: str, masked: str) -> None:
-        """Refuse a line: the full text goes to the school's report, the database keeps it masked."""
+    def _refuse(self, line_no: int, problems: list[Problem], raw: str, masked: str) -> dict:
+        """Refuse a line: the full text goes to the school's report; its masked ``quarantine`` row is returned."""
         self.state.problems.append(tuple(problems))
         self.state.raws.append(raw)
         headers = {self.source.headers[idx] for idx in self._identifying}
         reasons = [
             {**pr.as_dict(), "value": _read.MASK} if pr.column in headers else pr.as_dict() for pr in problems
         ]
-        self.db.submit(
-            self.conn.execute,
-            schema.quarantine.insert().values(
-                batch_id=self.ctx.batch_id,
-                source_sha256=self.source.sha256,
-                line_no=line_no,
-                reasons=json.dumps(reasons, ensure_ascii=False),
-                raw=masked,
-            ),
-        )
+        return {
+            "batch_id": self.ctx.batch_id,
+            "source_sha256": self.source.sha256,
+            "line_no": line_no,
+            "reasons": json.dumps(reasons, ensure_ascii=False),
+            "raw": masked,
+        }
+
+    def _quarantine(self, refused: list[dict]) -> None:
+        """Store a chunk's refused lines in one statement (one job for the writer, not one per line)."""
+        if refused:
+            self.db.submit(self.conn.execute, schema.quarantine.insert(), refused)
 
     def chunk(self, chunk: _read.Chunk) -> None:
         st, headers, lay = self.state, self.source.headers, self.lay
         st.rows_read += len(chunk) + len(chunk.bad_rows)
         st.blank += chunk.blank
-        for line_no, text, n_fields in chunk.bad_rows:
-            self._quarantine(
+        refused = [
+            self._refuse(
                 line_no,
                 [
                     Problem(
@@ -222,8 +224,11 @@ class _Importer:
                 text,
                 _read.masked_line(text, self._identifying),
             )
+            for line_no, text, n_fields in chunk.bad_rows
+        ]
         n = len(chunk)
         if not n:
+            self._quarantine(refused)
             return
         lines = chunk.line_nos.tolist()
         problems: dict[int, list[Problem]] = {}
@@ -290,13 +295,16 @@ class _Importer:
                     repeated.add(i)
                 else:
                     refuse(i, key_columns, f"同第 {first[0]} 行 / as line {first[0]}", "duplicate_key")
-        for i in sorted(problems):
-            self._quarantine(
+        refused += [
+            self._refuse(
                 lines[i],
                 problems[i],
                 _read.row_text(chunk, i),
                 _read.row_text(chunk, i, mask=self._identifying),
             )
+            for i in sorted(problems)
+        ]
+        self._quarantine(refused)
         dropped = problems.keys() | repeated
         accepted = [row for i, row in enumerate(rows) if i not in dropped] if dropped else rows
         self._write(accepted)
