@@ -4,7 +4,11 @@ quarantine, conservation, re-import, pseudonymisation, the sample files and both
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -261,6 +265,29 @@ def test_duplicates_are_found_across_chunks_of_a_long_file(lite, tmp_path):
         "同第 3 行 / as line 3",
     )
     assert _responses(lite)[pseudonymise(["G0000001"], KEY)[0]] == bytes([1] * 9)
+
+
+def test_a_second_ctrl_c_does_not_cut_short_the_wait_for_the_running_write():
+    """The transaction may only roll back once the writer thread has let go of the connection."""
+    from psychanalytics.ingest._write import Serial
+
+    events = []
+
+    def slow_write():
+        time.sleep(0.8)
+        events.append("write ended")
+
+    def press_ctrl_c_twice():
+        for _ in range(2):
+            time.sleep(0.15)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c_twice).start()
+    with pytest.raises(KeyboardInterrupt), Serial() as db:
+        db.submit(slow_write)
+        time.sleep(5)  # the first Ctrl-C lands here, the second during the wait in __exit__
+    events.append("exited")
+    assert events == ["write ended", "exited"]
 
 
 def test_a_failed_write_is_raised_and_later_work_is_not_run():

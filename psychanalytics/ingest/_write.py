@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from itertools import repeat
 from operator import itemgetter
 
@@ -177,15 +177,34 @@ class Serial:
         """Queue ``fn(*args, **kwargs)`` after the work already queued."""
         self._pending.append(self._pool.submit(fn, *args, **kwargs))
         while len(self._pending) > self._ahead or (self._pending and self._pending[0].done()):
-            self._pending.popleft().result()
+            self._collect()
 
     def drain(self) -> None:
         """Wait for every queued job; raise the first failure."""
         while self._pending:
-            self._pending.popleft().result()
+            self._collect()
+
+    def _collect(self) -> None:
+        self._pending[0].result()  # a job stays pending until it has ended, even if this wait is interrupted
+        self._pending.popleft()
 
     def __enter__(self) -> Serial:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        # The running job must end before the caller rolls back and releases the connection.
+        # A second Ctrl-C does not cut this wait short; it is raised once the job has ended.
+        # (The wait is on the futures: an interrupted Thread.join can return early on a
+        # thread still running.)
+        for job in self._pending:
+            job.cancel()
+        interrupted = False
+        while True:
+            try:
+                wait(self._pending)
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+        self._pool.shutdown(wait=False)
+        if interrupted:
+            raise KeyboardInterrupt
