@@ -264,3 +264,24 @@ def test_norms_refuses_missing_values_and_unknown_wave():
         pm.norms(scores, reference_wave="2024-autumn", instrument="phq9")
     with pytest.raises(ValueError, match="no rows"):
         pm.norms(scores, reference_wave="1999-autumn", instrument="phq9")
+
+
+def test_concurrent_threaded_alpha_leaves_the_blas_thread_setting_as_it_was():
+    """The BLAS limit is process-wide: overlapping calls must not leave it at one thread."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    data = pd.DataFrame(np.random.default_rng(3).integers(0, 4, (250_000, 8)).astype(float))
+    before = sorted((i["internal_api"], i["num_threads"]) for i in threadpool_info())
+    values = []
+    callers = [
+        threading.Thread(target=lambda: values.extend(pm.cronbach_alpha(data).alpha for _ in range(4)))
+        for _ in range(2)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert sorted((i["internal_api"], i["num_threads"]) for i in threadpool_info()) == before
+    assert len(values) == 8 and len(set(values)) == 1

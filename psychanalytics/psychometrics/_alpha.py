@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ _BLOCK_BYTES = 1536 * 100 * 8  # rows summed together: 1.2 MB, within a core's L
 _GIL_FREE_OUTPUTS = 500  # NumPy releases the GIL in a (g)ufunc call only above 500 outputs
 _ROWS_PER_THREAD = 100_000
 _THREADS = min(4, os.cpu_count() or 1)
+_THREADED = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,13 @@ def _moments_complete(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """
     n = x.shape[0]
     workers = min(_THREADS, max(1, n // _ROWS_PER_THREAD))
-    with _blas().limit(limits=1, user_api="blas"):
-        if workers == 1:
-            parts = [_raw_sums(x)]
-        else:
-            edges = np.linspace(0, n, workers + 1).astype(int)
-            with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(_raw_sums, [x[lo:hi] for lo, hi in itertools.pairwise(edges)]))
+    if workers == 1:
+        parts = [_raw_sums(x)]
+    else:
+        edges = np.linspace(0, n, workers + 1).astype(int)
+        # the BLAS limit is process-wide: one threaded call at a time sets it and restores it
+        with _THREADED, _blas().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(_raw_sums, [x[lo:hi] for lo, hi in itertools.pairwise(edges)]))
     sums, squares, cross, total_squares = (sum(part[i] for part in parts) for i in range(4))
     sum_total = sums.sum()
     with np.errstate(invalid="ignore"):  # infinities give NaN here; the caller reports them
