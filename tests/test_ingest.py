@@ -267,6 +267,46 @@ def test_duplicates_are_found_across_chunks_of_a_long_file(lite, tmp_path):
     assert _responses(lite)[pseudonymise(["G0000001"], KEY)[0]] == bytes([1] * 9)
 
 
+@pytest.mark.parametrize(
+    ("keys", "blobs"),
+    [
+        (["00123", "张三", "a\x00b", "1e5", "null", ""], [b"\x01\x02"] * 6),  # text JSON could alter
+        (["k1", "k2"], [b"", b""]),  # empty BLOBs
+        (["k1", "k2"], [b"\x01", None]),  # a NULL BLOB
+        ([f"k{i:06d}" for i in range(50_001)], [b"\x07" * 3] * 50_001),  # past one 50,000-row statement
+    ],
+)
+def test_sqlite_write_paths_store_exactly_what_a_plain_upsert_stores(tmp_path, keys, blobs):
+    """write_rows takes a json_each route on SQLite when only one text column varies."""
+    from psychanalytics.ingest._write import write_rows
+
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "t",
+        metadata,
+        sa.Column("k", sa.String(40), primary_key=True),
+        sa.Column("b", sa.LargeBinary),
+        sa.Column("c", sa.Integer),
+    )
+    stored = []
+    for name, write in (
+        ("columns", lambda conn: write_rows(conn, table, {"k": keys, "b": blobs, "c": 7})),
+        (
+            "rows",
+            lambda conn: store.upsert(
+                conn, table, [{"k": k, "b": b, "c": 7} for k, b in zip(keys, blobs, strict=True)]
+            ),
+        ),
+    ):
+        engine = store.connect(tmp_path / f"{name}.sqlite")
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            write(conn)
+            stored.append(conn.execute(sa.select(table).order_by(table.c.k)).all())
+        engine.dispose()
+    assert stored[0] == stored[1] and len(stored[0]) == len(set(keys))
+
+
 def test_a_second_ctrl_c_does_not_cut_short_the_wait_for_the_running_write():
     """The transaction may only roll back once the writer thread has let go of the connection."""
     from psychanalytics.ingest._write import Serial

@@ -97,17 +97,26 @@ def write_rows(
 def _one_varying_text(
     table: sa.Table, columns: dict[str, list | object]
 ) -> tuple[str, dict[str, int]] | None:
-    """``(text column, {BLOB column: width})`` when only one text column varies, else None."""
+    """``(text column, {BLOB column: width})`` when only one text column varies, else None.
+
+    Also None when the JSON route would store something else than ``executemany``:
+    a BLOB column holding NULL or empty values (``substr`` gives NULL for width 0),
+    or text holding NUL (SQLite's JSON reader ends the string there).
+    """
     varying = [c for c, v in columns.items() if isinstance(v, list)]
     blobs = {}
     for c in varying:
         if isinstance(table.c[c].type, sa.LargeBinary):
+            if None in columns[c]:
+                return None
             widths = set(map(len, columns[c]))
-            if len(widths) != 1:
+            if len(widths) != 1 or 0 in widths:
                 return None
             blobs[c] = widths.pop()
     texts = [c for c in varying if c not in blobs]
     if len(texts) != 1 or not isinstance(table.c[texts[0]].type, sa.String):
+        return None
+    if any(value is not None and "\x00" in value for value in columns[texts[0]]):
         return None
     return texts[0], blobs
 
