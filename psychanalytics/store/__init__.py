@@ -19,6 +19,7 @@ from psychanalytics.store.engine import (
     connect,
     connect_existing,
     create_all,
+    refresh_statistics,
     resolve_url,
     table_counts,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "metadata",
     "pack_items",
     "pack_matrix",
+    "refresh_statistics",
     "resolve_url",
     "scores_to_rows",
     "set_meta",

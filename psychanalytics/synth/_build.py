@@ -280,4 +280,5 @@ def build_demo(
             resource="synthetic district",
             detail={"seed": seed, "students": students},
         )
+    store.refresh_statistics(engine)
     return store.table_counts(engine)
