@@ -43,9 +43,12 @@ class Field:
 
 @dataclass
 class Context:
-    """What the checks and builders need: database lookups, options and per-file state."""
+    """What the checks and builders need: database lookups, options and per-file state.
 
-    conn: sa.Connection
+    It holds no connection: during an import the connection belongs to the writer
+    thread, so lookups are read once, here, before the first chunk.
+    """
+
     batch_id: int
     school_year: str | None = None
     wave: Any = None
@@ -66,7 +69,7 @@ class Context:
             schools[clean_text(school_id).lower()] = school_id
             schools[clean_text(name).lower()] = school_id
         waves = set(conn.execute(sa.select(schema.screening_wave.c.wave_id)).scalars())
-        return cls(conn=conn, batch_id=batch_id, schools=schools, waves=waves, **options)
+        return cls(batch_id=batch_id, schools=schools, waves=waves, **options)
 
 
 @dataclass(frozen=True)
