@@ -73,6 +73,20 @@ def _progress_bar(done: int, total: int) -> None:
     )
 
 
+def _refresh_statistics(engine) -> None:
+    """Planner statistics after an import (the dashboards' queries plan by them); the import is already committed."""
+    import sqlalchemy as sa
+
+    from psychanalytics import store
+
+    try:
+        store.refresh_statistics(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        print(
+            f"已导入；查询统计信息未更新 / imported; planner statistics not refreshed: {exc}", file=sys.stderr
+        )
+
+
 def _print_summary(result, report) -> None:
     if result.already_imported:
         print(f"此文件已导入过，未作任何更改 / already imported (batch {result.batch_id}): nothing changed")
@@ -138,6 +152,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             score=not args.no_score,
             progress=_progress_bar if show_progress else None,
         )
+        if result.stored:
+            _refresh_statistics(engine)
     except (ingest.IngestError, OSError, ValueError, sa.exc.SQLAlchemyError) as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}, ensure_ascii=False))

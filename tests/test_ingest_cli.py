@@ -122,6 +122,16 @@ def test_refused_file_exits_2_with_a_reason(db_path, tmp_path):
     assert run.returncode == 2 and "unknown instrument" in json.loads(run.stdout)["error"]
 
 
+def test_an_import_that_stores_rows_refreshes_the_planner_statistics(db_path, tmp_path):
+    run = _cli(
+        *_screening(_csv(tmp_path / "wave.csv", 30), db_path, tmp_path / "k.key"), "--json", cwd=tmp_path
+    )
+    assert run.returncode == 0 and json.loads(run.stdout)["stored"] == 30, run.stderr
+    with sa.create_engine(f"sqlite:///{db_path}").connect() as conn:
+        analysed = set(conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+    assert {"score", "response", "student"} <= analysed
+
+
 def test_kill_9_mid_import_leaves_the_database_as_before(db_path, tmp_path):
     key = tmp_path / "k.key"
     small = _csv(tmp_path / "small.csv", 50, seed=1)
