@@ -330,6 +330,27 @@ def test_a_second_ctrl_c_does_not_cut_short_the_wait_for_the_running_write():
     assert events == ["write ended", "exited"]
 
 
+def test_progress_rises_with_the_rows_read_and_ends_at_the_whole_file(lite, tmp_path):
+    """Arrow reads blocks ahead of the rows it hands out: the file position would show 100 % at once."""
+    header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    lines = [header] + [f"G{i:07d},学生," + ",".join([str(i % 4)] * 9) for i in range(80_000)]
+    path = _write(tmp_path / "long.csv", lines, "gbk")
+    calls = []
+    ingest.import_file(
+        lite,
+        "screening",
+        path,
+        key=KEY,
+        wave="2025-autumn",
+        instrument="phq9",
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    size = path.stat().st_size
+    shares = [done / total for done, total in calls]
+    assert all(total == size for _, total in calls) and shares[-1] == 1.0
+    assert len(shares) >= 3 and shares[0] < 0.6 and shares == sorted(shares)
+
+
 def test_a_failed_write_is_raised_and_later_work_is_not_run():
     from psychanalytics.ingest._write import Serial
 

@@ -578,6 +578,8 @@ def import_file(
                     if progress is not None:
                         progress(chunk.bytes_done, source.size)
                 db.drain()
+                if progress is not None:
+                    progress(source.size, source.size)
         finally:
             if sqlite:
                 conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
