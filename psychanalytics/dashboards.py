@@ -101,50 +101,47 @@ def _card(label: str, english: str, value: str, detail: str) -> str:
     )
 
 
+def _latest_card(label: str, english: str, frame: pd.DataFrame, value, detail, *, empty: str) -> str:
+    """A headline card of the last row of ``frame`` (``value(row)``, ``detail(row)``), or ``—`` with ``empty``."""
+    if frame.empty:
+        return _card(label, english, "—", empty)
+    last = frame.iloc[-1]
+    return _card(label, english, value(last), detail(last))
+
+
 def _cards(
     screened: pd.DataFrame, elevated: pd.DataFrame, staffing: pd.DataFrame, min_cell: int
 ) -> widgets.HTML:
     def text(value: object, template: str = "{:,}") -> str:
         return viz.suppressed_text(value, template=template, min_cell=min_cell)
 
-    if screened.empty:
-        first = _card("最近一次普测人数", "students screened, latest wave", "—", "暂无普测 / no wave yet")
-    else:
-        last = screened.iloc[-1]
-        first = _card(
+    cards = (
+        _latest_card(
             "最近一次普测人数",
             "students screened, latest wave",
-            text(last["n"]),
-            f"{last['wave_label']} · 全区在册 {text(last['enrolled'])} 人",
-        )
-    if elevated.empty:
-        second = _card(
+            screened,
+            lambda last: text(last["n"]),
+            lambda last: f"{last['wave_label']} · 全区在册 {text(last['enrolled'])} 人",
+            empty="暂无普测 / no wave yet",
+        ),
+        _latest_card(
             "PHQ-9 ≥10 占比",
             "作答 PHQ-9 的学生中 · of PHQ-9 takers, score ≥ 10",
-            "—",
-            "暂无 PHQ-9 数据 / no PHQ-9 scores",
-        )
-    else:
-        last = elevated.iloc[-1]
-        second = _card(
-            "PHQ-9 ≥10 占比",
-            "作答 PHQ-9 的学生中 · of PHQ-9 takers, score ≥ 10",
-            text(last["share"], template="{:.1%}"),
-            f"{text(last['n'])} / {text(last['total'])} 人 · {last['wave_label']}",
-        )
-    if staffing.empty:
-        third = _card(
-            "专职心理教师配备率", "schools with a full-time psychology teacher", "—", "暂无数据 / no data"
-        )
-    else:
-        last = staffing.iloc[-1]
-        third = _card(
+            elevated,
+            lambda last: text(last["share"], template="{:.1%}"),
+            lambda last: f"{text(last['n'])} / {text(last['total'])} 人 · {last['wave_label']}",
+            empty="暂无 PHQ-9 数据 / no PHQ-9 scores",
+        ),
+        _latest_card(
             "专职心理教师配备率",
             "schools with a full-time psychology teacher",
-            text(last["share"], template="{:.0%}"),
-            f"{text(last['n'])} / {text(last['schools'])} 所学校 · {last['school_year']} 学年",
-        )
-    return widgets.HTML(f'<div style="display:flex;gap:12px;margin:8px 0">{first}{second}{third}</div>')
+            staffing,
+            lambda last: text(last["share"], template="{:.0%}"),
+            lambda last: f"{text(last['n'])} / {text(last['schools'])} 所学校 · {last['school_year']} 学年",
+            empty="暂无数据 / no data",
+        ),
+    )
+    return widgets.HTML(f'<div style="display:flex;gap:12px;margin:8px 0">{"".join(cards)}</div>')
 
 
 def _footer(min_cell: int) -> widgets.HTML:

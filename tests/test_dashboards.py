@@ -131,6 +131,8 @@ def test_empty_store_builds_a_page_saying_no_data(sqlite_engine):
     page = dashboards.build_overview(sqlite_engine)
     text = _html(page)
     assert "暂无普测数据" in text and "演示数据" not in text
+    for empty_card in ("暂无普测 / no wave yet", "暂无 PHQ-9 数据 / no PHQ-9 scores", "暂无数据 / no data"):
+        assert empty_card in text
     assert len(_figures(page)) == 3
 
 
