@@ -8,30 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from store_support import AUTUMN_2024
 
 from psychanalytics import store
 from psychanalytics.store import schema
 
 SCHOOL = dict(school_id="S01", name="示例实验小学", stage="primary", location="urban", is_synthetic=True)
+CASE = dict(case_id="C1", pid="a" * 32, school_id="S01", source="screening")
 
 
 def _seed_minimal(conn: sa.Connection) -> None:
     store.upsert(conn, schema.school, [SCHOOL])
     store.upsert(conn, schema.student, [dict(pid="a" * 32, gender="F", birth_year=2013, cohort=2019)])
-    store.upsert(
-        conn,
-        schema.screening_wave,
-        [
-            dict(
-                wave_id="2024-autumn",
-                school_year="2024-2025",
-                season="autumn",
-                window_start=dt.date(2024, 9, 21),
-                window_end=dt.date(2024, 10, 30),
-                label="2024年秋季普测",
-            )
-        ],
-    )
+    store.upsert(conn, schema.screening_wave, [AUTUMN_2024])
 
 
 def test_every_table_is_created(engine):
@@ -76,16 +65,7 @@ def test_round_trip_keeps_types(engine):
         store.upsert(
             conn,
             schema.crisis_case,
-            [
-                dict(
-                    case_id="C1",
-                    pid="a" * 32,
-                    school_id="S01",
-                    source="screening",
-                    severity=2,
-                    local_label="二级预警",
-                )
-            ],
+            [{**CASE, "severity": 2, "local_label": "二级预警"}],
         )
         store.upsert(
             conn,
@@ -123,21 +103,12 @@ def test_upsert_keeps_columns_it_was_not_given(engine):
         store.upsert(
             conn,
             schema.crisis_case,
-            [
-                dict(
-                    case_id="C1",
-                    pid="a" * 32,
-                    school_id="S01",
-                    source="screening",
-                    severity=3,
-                    local_label="三级",
-                )
-            ],
+            [{**CASE, "severity": 3, "local_label": "三级"}],
         )
         store.upsert(
             conn,
             schema.crisis_case,
-            [dict(case_id="C1", pid="a" * 32, school_id="S01", source="screening", severity=2)],
+            [{**CASE, "severity": 2}],
         )
     with engine.connect() as conn:
         row = conn.execute(sa.select(schema.crisis_case)).mappings().one()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pytest
+from store_support import AUTUMN_2024
 
 from psychanalytics import store
 from psychanalytics.store import schema
@@ -19,20 +18,7 @@ def _seed(conn) -> None:
         schema.school,
         [dict(school_id="S1", name="示例中学", stage="junior", location="urban", is_synthetic=True)],
     )
-    store.upsert(
-        conn,
-        schema.screening_wave,
-        [
-            dict(
-                wave_id="2024-autumn",
-                school_year="2024-2025",
-                season="autumn",
-                window_start=dt.date(2024, 10, 8),
-                window_end=dt.date(2024, 10, 25),
-                label="2024年秋季普测",
-            )
-        ],
-    )
+    store.upsert(conn, schema.screening_wave, [AUTUMN_2024])
     store.upsert(conn, schema.student, [dict(pid=p, gender=g) for p, g in zip(PIDS, "FMFM", strict=True)])
     store.upsert(
         conn,

@@ -1,0 +1,15 @@
+"""Rows shared by the store tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+AUTUMN_2024 = dict(
+    wave_id="2024-autumn",
+    school_year="2024-2025",
+    season="autumn",
+    window_start=dt.date(2024, 9, 21),
+    window_end=dt.date(2024, 10, 30),
+    label="2024年秋季普测",
+)
+"""The screening wave the store tests write into (its dates check the Date round trip)."""
