@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
 import warnings
@@ -13,6 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from scoring_support import options, random_responses
+from store_support import AUTUMN_2024
 
 from psychanalytics import instruments
 from psychanalytics.scoring import UncertainRuleWarning, score
@@ -33,16 +33,8 @@ def test_scores_round_trip_through_the_store(engine, code):
     pids = [f"{i:032x}" for i in range(len(scored))]
     with engine.begin() as conn:
         upsert(conn, schema.student, [{"pid": p} for p in pids])
-        wave = dict(
-            wave_id="2025-autumn",
-            school_year="2025-2026",
-            season="autumn",
-            window_start=dt.date(2025, 10, 8),
-            window_end=dt.date(2025, 10, 31),
-            label="2025年秋季普测",
-        )
-        upsert(conn, schema.screening_wave, [wave])
-        written = write_scores(conn, scored, pids=pids, wave_id="2025-autumn", instrument=code)
+        upsert(conn, schema.screening_wave, [AUTUMN_2024])
+        written = write_scores(conn, scored, pids=pids, wave_id=AUTUMN_2024["wave_id"], instrument=code)
     assert written == len(scored) * len(spec.scales)
     with engine.connect() as conn:
         rows = pd.DataFrame(conn.execute(sa.select(schema.score)).mappings().all())
