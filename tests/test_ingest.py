@@ -267,6 +267,20 @@ def test_duplicates_are_found_across_chunks_of_a_long_file(lite, tmp_path):
     assert _responses(lite)[pseudonymise(["G0000001"], KEY)[0]] == bytes([1] * 9)
 
 
+def test_a_short_row_deep_in_a_long_file_keeps_its_line_number(lite, tmp_path):
+    """Pieces after the first are parsed on several threads; the refused row still names its own line."""
+    header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    lines = [header] + [f"G{i:07d},学生," + ",".join([str(i % 4)] * 9) for i in range(80_000)]
+    lines.insert(70_001, "G9999999,学生,1,2")
+    path = _write(tmp_path / "long.csv", lines)
+    assert path.stat().st_size > 2 * 2**20  # several pieces
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert (result.rows_read, result.stored, result.quarantined) == (80_001, 80_000, 1)
+    assert [(p.line_no, p.reason) for p in result.problems[0]] == [(70_002, "short_row")]
+    with lite.connect() as conn:
+        assert conn.execute(sa.select(schema.quarantine.c.line_no)).scalars().all() == [70_002]
+
+
 @pytest.mark.parametrize(
     ("keys", "blobs"),
     [

@@ -32,7 +32,7 @@ ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
 """Encodings tried, in order, with strict decoding of the whole file (GB18030 is a superset of GBK)."""
 
 _BLOCK_BYTES = 1 << 20
-_MAX_CSV_BLOCK_BYTES = 16 << 20
+_MAX_PIECE_BYTES = 8 << 20
 _XLSX_CHUNK_ROWS = 20_000
 _HEADER_SEARCH_ROWS = 10
 _NUMBER = re.compile(r"\d+(\.\d+)?")
@@ -305,77 +305,103 @@ def _blank_mask(columns: list[pa.Array]) -> np.ndarray:
 
 
 def _csv_chunks(source: Source) -> Iterator[Chunk]:
+    """The rows of a CSV, one chunk per piece of the file; each piece is parsed by Arrow on all cores."""
     width = len(source.headers)
     names = [f"c{i}" for i in range(width)]
-    pending: list[tuple[int, str, int]] = []
-
-    def on_invalid(row) -> str:
-        pending.append((row.number, row.text, row.actual_columns))
-        return "skip"
-
-    encoding = "utf8" if source.encoding == "utf-8" else source.encoding
-    # blocks of 1-16 MB, about an eighth of the file: big enough to amortise per-chunk work on a
+    # pieces of 1-8 MB, about an eighth of the file: big enough to amortise per-chunk work on a
     # million-row wave, small enough to keep memory flat and report progress on a modest file
-    block = int(min(_MAX_CSV_BLOCK_BYTES, max(_BLOCK_BYTES, source.size // 8)))
-    read_options = pacsv.ReadOptions(
-        use_threads=False,
-        block_size=block,
-        skip_rows=source.header_line,
-        column_names=names,
-        encoding=encoding,
+    piece_bytes = int(min(_MAX_PIECE_BYTES, max(_BLOCK_BYTES, source.size // 8)))
+    options = _CsvOptions(
+        names,
+        # Arrow skips a UTF-8 byte-order mark itself; only GB18030 needs transcoding
+        "utf8" if source.encoding.startswith("utf-8") else source.encoding,
+        source.delimiter,
     )
-    parse_options = pacsv.ParseOptions(
-        delimiter=source.delimiter,
-        newlines_in_values=False,
-        ignore_empty_lines=False,
-        invalid_row_handler=on_invalid,
-    )
-    convert_options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()),
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-        null_values=[],
-    )
-    next_line = source.header_line + 1
-    skipped: set[int] = set()
-    # progress: Arrow reads several blocks ahead of the rows it hands out, so the file position
-    # says little; the rows' own text, scaled to the file's encoding, says how far they reach
-    utf8_per_byte = _utf8_per_byte(source)
-    done = 0.0
-    with source.path.open("rb") as fh:
-        reader = pacsv.open_csv(
-            fh, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+    first_line = 1  # line number of the piece's first line
+    for piece, end in _csv_pieces(source.path, piece_bytes):
+        skip = source.header_line if first_line == 1 else 0
+        columns, refused = options.parse(piece, skip)
+        bad = [(first_line - 1 + number, text, n) for number, text, n in refused if text.strip()]
+        blank = len(refused) - len(bad)
+        skipped = {first_line - 1 + number for number, _, _ in refused}
+        line_nos, first_line = _line_numbers(first_line + skip, len(columns[0]), skipped)
+        yield _drop_blank(columns, line_nos, bad, blank, end)
+
+
+def _csv_pieces(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
+    """The file in pieces of about ``size`` bytes, each ending at a line break, with the offset it ends at.
+
+    A piece is cut after a LF byte, which in UTF-8 and GB18030 is never part of
+    another character; a file whose lines end in a bare CR is one piece.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = p.write_bytes(b"a,b\\n1,2\\n3,4")
+    >>> list(_csv_pieces(p, 5))
+    [(b'a,b\\n', 4), (b'1,2\\n', 8), (b'3,4', 11)]
+    """
+    with path.open("rb") as fh:
+        rest = b""
+        while block := fh.read(size):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield block[:cut], fh.tell() - len(rest)
+        if rest:
+            yield rest, fh.tell()
+
+
+@dataclass(frozen=True)
+class _CsvOptions:
+    """How every piece of one CSV is parsed: all cells as text, nothing inferred."""
+
+    names: list[str]
+    encoding: str
+    delimiter: str
+
+    def parse(self, piece: bytes, skip: int) -> tuple[list[pa.Array], list[tuple[int, str, int]]]:
+        """Text columns of ``piece`` after ``skip`` lines, and ``(line in piece, text, fields)`` of rows refused.
+
+        Arrow parses on several threads, but then cannot say on which line a row
+        with the wrong number of fields stands: a piece holding one is parsed
+        again on one thread (rare, and only that piece).
+        """
+        columns, refused = self._read(piece, skip, threads=True)
+        if refused:
+            columns, refused = self._read(piece, skip, threads=False)
+        return columns, refused
+
+    def _read(self, piece: bytes, skip: int, *, threads: bool):
+        refused: list[tuple[int, str, int]] = []
+
+        def on_invalid(row) -> str:
+            refused.append((row.number, row.text, row.actual_columns))
+            return "skip"
+
+        table = pacsv.read_csv(
+            io.BytesIO(piece),
+            read_options=pacsv.ReadOptions(
+                use_threads=threads,
+                block_size=_BLOCK_BYTES,
+                skip_rows=skip,
+                column_names=self.names,
+                encoding=self.encoding,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=self.delimiter,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(self.names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
         )
-        for batch in reader:
-            bad = [b for b in pending if b[1].strip()]
-            blank = len(pending) - len(bad)
-            skipped.update(b[0] for b in pending)
-            pending.clear()
-            line_nos, next_line = _line_numbers(next_line, batch.num_rows, skipped)
-            columns = list(batch.columns)
-            done += (_text_bytes(columns) + batch.num_rows * width) / utf8_per_byte
-            yield _drop_blank(columns, line_nos, bad, blank, min(source.size, int(done)))
-        bad = [b for b in pending if b[1].strip()]
-        if pending:
-            yield Chunk(
-                [pa.array([], pa.string())] * width,
-                np.empty(0, np.int64),
-                bad,
-                len(pending) - len(bad),
-                source.size,
-            )
-
-
-def _utf8_per_byte(source: Source) -> float:
-    """UTF-8 bytes per byte of the file, on its first megabyte (about 1.5 for a GBK file of Chinese text)."""
-    with source.path.open("rb") as fh:
-        raw = fh.read(_BLOCK_BYTES)
-    return len(raw.decode(source.encoding, errors="ignore").encode()) / len(raw)
-
-
-def _text_bytes(columns: list[pa.Array]) -> int:
-    """Bytes of UTF-8 text in ``columns`` (the cells without their separators)."""
-    return sum(pc.sum(pc.binary_length(column)).as_py() or 0 for column in columns)
+        return [column.combine_chunks() for column in table.columns], refused
 
 
 def _drop_blank(columns, line_nos, bad, blank, bytes_done) -> Chunk:
