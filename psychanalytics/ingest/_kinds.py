@@ -4,6 +4,11 @@ A kind is a list of :class:`Field` (canonical name from :data:`ALIASES`, parser,
 required or not), the fields that form its natural key (two lines with the same
 key and different content are refused as ``duplicate_key``), cross-field checks
 against the database, and a builder turning accepted rows into table rows.
+
+Rows travel as :data:`Columns` — one list per field, all of one length — from
+parsing through the checks to the builders, which hand whole columns to
+:func:`~psychanalytics.ingest._write.write_rows`: a million-row wave never
+becomes a million dicts.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from psychanalytics.ingest import _parse as p
@@ -20,10 +26,31 @@ from psychanalytics.ingest._headers import ALIASES, clean_text
 from psychanalytics.store import schema
 
 Row = dict[str, Any]
-Write = tuple[sa.Table, list[Row], str]
-"""Rows for one table and the conflict policy of :func:`psychanalytics.store.upsert`: ``"fill"`` for what
-a file describes (a blank cell never erases a stored value), ``"update"`` for values derived from the
-file (scores), ``"keep"`` for rows only created when missing."""
+Columns = dict[str, Any]
+"""Rows as columns: field name → list (or, for item codes, a rows × items ``int8`` array), all of one length."""
+Write = tuple[sa.Table, Columns | list[Row], str]
+"""Rows for one table — columns (a scalar stands for every row) or dicts, as
+:func:`~psychanalytics.ingest._write.write_rows` takes them — and the conflict policy of
+:func:`psychanalytics.store.upsert`: ``"fill"`` for what a file describes (a blank cell never erases a
+stored value), ``"update"`` for values derived from the file (scores), ``"keep"`` for rows only created
+when missing."""
+Check = Callable[[Columns, list[int], "Context"], list[tuple[int, str, str]]]
+"""A cross-field check: given the columns and the rows still accepted, ``(row, field, reason)`` of each
+refusal; it may also rewrite a column in place (a school's name becomes its ``school_id``)."""
+
+
+def take(columns: Columns, rows) -> Columns:
+    """The ``rows`` (positions, in that order) of every column.
+
+    >>> take({"pid": ["a", "b", "c"], "items": np.array([[1], [2], [3]], np.int8)}, [2, 0])
+    {'pid': ['c', 'a'], 'items': array([[3],
+           [1]], dtype=int8)}
+    """
+    rows = list(rows)
+    return {
+        name: column[rows] if isinstance(column, np.ndarray) else list(map(column.__getitem__, rows))
+        for name, column in columns.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,9 @@ class Field:
     parse: Callable[[str], Any] | None = None
     required: bool = False
     doc: str = ""
+    kept_as_written: Callable[[Any], bool] | None = None
+    """For a column of plain cells (see ``_load._is_plain``): True when ``parse`` would return every cell
+    unchanged, decided on the whole Arrow column at once — a million 学籍号 skip the per-cell parse."""
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -80,8 +110,8 @@ class Kind:
     title: str
     fields: tuple[Field, ...]
     key: tuple[str, ...]
-    build: Callable[[list[Row], Context], list[Write]]
-    checks: tuple[Callable[[Row, Context], list[tuple[str, str]]], ...] = ()
+    build: Callable[[Columns, Context], list[Write]]
+    checks: tuple[Check, ...] = ()
     needs_school_year: bool = False
 
 
@@ -99,55 +129,77 @@ def needs(*fields: str):
 
 
 @needs("school")
-def check_school(row: Row, ctx: Context) -> list[tuple[str, str]]:
+def check_school(columns: Columns, rows: list[int], ctx: Context) -> list[tuple[int, str, str]]:
     """Replace ``school`` text by its ``school_id``; unknown schools are refused."""
-    text = row.get("school")
-    if text is None:
-        return []
-    school_id = ctx.schools.get(text.lower())
-    if school_id is None:
-        return [("school", "unknown_school")]
-    row["school"] = school_id
-    return []
+    schools, refused = columns["school"], []
+    for i in rows:
+        if schools[i] is not None:
+            school_id = ctx.schools.get(schools[i].lower())
+            if school_id is None:
+                refused.append((i, "school", "unknown_school"))
+            else:
+                schools[i] = school_id
+    return refused
 
 
 @needs("age", "grade")
-def check_age_grade(row: Row, ctx: Context) -> list[tuple[str, str]]:
+def check_age_grade(columns: Columns, rows: list[int], ctx: Context) -> list[tuple[int, str, str]]:
     """An age must fit the grade: grade + 4 ≤ age ≤ grade + 10."""
-    age, grade = row.get("age"), row.get("grade")
-    if age is None or grade is None or grade + 4 <= age <= grade + 10:
-        return []
-    return [("age", "age_grade_mismatch")]
+    ages, grades = columns["age"], columns["grade"]
+    return [
+        (i, "age", "age_grade_mismatch")
+        for i in rows
+        if ages[i] is not None and grades[i] is not None and not grades[i] + 4 <= ages[i] <= grades[i] + 10
+    ]
 
 
-def check_school_year(row: Row, ctx: Context) -> list[tuple[str, str]]:
-    """Fill ``school_year`` from the ``--school-year`` option when the file has none."""
-    if row.get("school_year") is None:
-        row["school_year"] = ctx.school_year
+def check_school_year(columns: Columns, rows: list[int], ctx: Context) -> list[tuple[int, str, str]]:
+    """Fill ``school_year`` from the ``--school-year`` option where the file has none."""
+    years = columns.setdefault("school_year", [None] * _length(columns))
+    for i in rows:
+        if years[i] is None:
+            years[i] = ctx.school_year
     return []
 
 
-def _consistent(id_field: str, fields: tuple[str, ...]) -> Callable[[Row, Context], list[tuple[str, str]]]:
+def _consistent(id_field: str, fields: tuple[str, ...]) -> Check:
     """Rows sharing ``id_field`` must agree on ``fields`` (the first line wins)."""
 
-    def check(row: Row, ctx: Context) -> list[tuple[str, str]]:
-        values = tuple(row.get(f) for f in fields)
-        first = ctx.seen_ids.setdefault((id_field, row[id_field]), values)
-        return [(f, "inconsistent") for f, a, b in zip(fields, values, first, strict=True) if a != b]
+    def check(columns: Columns, rows: list[int], ctx: Context) -> list[tuple[int, str, str]]:
+        ids, refused = columns[id_field], []
+        for i in rows:
+            values = tuple(columns[f][i] if f in columns else None for f in fields)
+            first = ctx.seen_ids.setdefault((id_field, ids[i]), values)
+            refused += [
+                (i, f, "inconsistent") for f, a, b in zip(fields, values, first, strict=True) if a != b
+            ]
+        return refused
 
     return check
 
 
 @needs("wave")
-def check_wave(row: Row, ctx: Context) -> list[tuple[str, str]]:
+def check_wave(columns: Columns, rows: list[int], ctx: Context) -> list[tuple[int, str, str]]:
     """A referenced screening wave must exist."""
-    wave = row.get("wave")
-    return [] if wave is None or wave in ctx.waves else [("wave", "unknown_wave")]
+    waves = columns["wave"]
+    return [(i, "wave", "unknown_wave") for i in rows if waves[i] is not None and waves[i] not in ctx.waves]
 
 
-def _new_students(rows: list[Row], ctx: Context) -> Write:
+def _length(columns: Columns) -> int:
+    return len(next(iter(columns.values())))
+
+
+def _new_students(columns: Columns, ctx: Context) -> Write:
     """Student rows (pid only) for pids the database does not hold yet."""
-    return schema.student, [{"pid": r["pid"], "batch_id": ctx.batch_id} for r in rows], "keep"
+    return schema.student, {"pid": columns["pid"], "batch_id": ctx.batch_id}, "keep"
+
+
+def _firsts(columns: Columns, id_field: str) -> Columns:
+    """The first row of each distinct ``id_field`` value, in order of appearance."""
+    first: dict = {}
+    for i, value in enumerate(columns[id_field]):
+        first.setdefault(value, i)
+    return take(columns, first.values())
 
 
 # --- fields shared by several kinds -----------------------------------------------------
@@ -159,7 +211,11 @@ def _fits(column: sa.Column) -> Callable[[str], str]:
 
 
 STUDENT_NUMBER = Field(
-    "student_number", parse=p.identifier, required=True, doc="学籍号; becomes the pseudonym pid, never stored"
+    "student_number",
+    parse=p.identifier,
+    required=True,
+    doc="学籍号; becomes the pseudonym pid, never stored",
+    kept_as_written=p.identifiers_as_written,
 )
 NAME = Field("name", doc="姓名: read for the quarantine report only, never stored")
 SCHOOL = Field("school", clean_text, doc="school_id or Chinese school name from the school table")
@@ -182,29 +238,24 @@ def _bool_field(name: str, doc: str, required: bool = True) -> Field:
 # --- roster -------------------------------------------------------------------------------
 
 
-def _build_roster(rows: list[Row], ctx: Context) -> list[Write]:
-    students = [
-        {
-            "pid": r["pid"],
-            "gender": r.get("gender"),
-            "birth_year": r.get("birth"),
-            "cohort": p.entry_cohort(r["school_year"], r["grade"]),
-            "batch_id": ctx.batch_id,
-        }
-        for r in rows
-    ]
-    enrolments = [
-        {
-            "pid": r["pid"],
-            "school_year": r["school_year"],
-            "school_id": r["school"],
-            "grade": r["grade"],
-            "class_no": r["class"],
-            "boarder": r.get("boarder"),
-            "batch_id": ctx.batch_id,
-        }
-        for r in rows
-    ]
+def _build_roster(columns: Columns, ctx: Context) -> list[Write]:
+    pids, get, batch = columns["pid"], columns.get, ctx.batch_id
+    students = {
+        "pid": pids,
+        "gender": get("gender"),
+        "birth_year": get("birth"),
+        "cohort": list(map(p.entry_cohort, columns["school_year"], columns["grade"])),
+        "batch_id": batch,
+    }
+    enrolments = {
+        "pid": pids,
+        "school_year": columns["school_year"],
+        "school_id": columns["school"],
+        "grade": columns["grade"],
+        "class_no": columns["class"],
+        "boarder": get("boarder"),
+        "batch_id": batch,
+    }
     return [(schema.student, students, "fill"), (schema.enrolment, enrolments, "fill")]
 
 
@@ -242,22 +293,19 @@ _EMPLOYMENT = {
 }
 
 
-def _build_staff(rows: list[Row], ctx: Context) -> list[Write]:
-    out = [
-        {
-            "staff_id": r["staff_id"],
-            "school_year": r["school_year"],
-            "school_id": r["school"],
-            "employment": r["employment"],
-            "psychology_degree": r.get("psychology_degree"),
-            "certificate": r.get("certificate"),
-            "does_psychology_work": r.get("does_psychology_work"),
-            "weekly_hours": r.get("weekly_hours"),
-            "batch_id": ctx.batch_id,
-        }
-        for r in rows
-    ]
-    return [(schema.staff, out, "fill")]
+def _build_staff(columns: Columns, ctx: Context) -> list[Write]:
+    staff = {
+        "staff_id": columns["staff_id"],
+        "school_year": columns["school_year"],
+        "school_id": columns["school"],
+        "employment": columns["employment"],
+        **{
+            n: columns.get(n)
+            for n in ("psychology_degree", "certificate", "does_psychology_work", "weekly_hours")
+        },
+        "batch_id": ctx.batch_id,
+    }
+    return [(schema.staff, staff, "fill")]
 
 
 STAFF = Kind(
@@ -269,6 +317,7 @@ STAFF = Kind(
             parse=p.identifier,
             required=True,
             doc="工号; becomes a pseudonymous staff_id, never stored",
+            kept_as_written=p.identifiers_as_written,
         ),
         NAME,
         Field("school", clean_text, required=True, doc=SCHOOL.doc),
@@ -290,18 +339,15 @@ STAFF = Kind(
 _ROOM_FLAGS = tuple((name, schema.room.c[name].comment) for name in schema.ROOM_REQUIREMENTS)
 
 
-def _build_rooms(rows: list[Row], ctx: Context) -> list[Write]:
+def _build_rooms(columns: Columns, ctx: Context) -> list[Write]:
     names = [n for n, _ in _ROOM_FLAGS] + ["area_m2", "open_hours_week", "inspected_on", "inspection_passed"]
-    out = [
-        {
-            "school_id": r["school"],
-            "school_year": r["school_year"],
-            **{n: r.get(n) for n in names},
-            "batch_id": ctx.batch_id,
-        }
-        for r in rows
-    ]
-    return [(schema.room, out, "fill")]
+    rooms = {
+        "school_id": columns["school"],
+        "school_year": columns["school_year"],
+        **{n: columns.get(n) for n in names},
+        "batch_id": ctx.batch_id,
+    }
+    return [(schema.room, rooms, "fill")]
 
 
 ROOMS = Kind(
@@ -337,20 +383,17 @@ _ACTIVITY_KINDS = {
 }
 
 
-def _build_activities(rows: list[Row], ctx: Context) -> list[Write]:
-    out = [
-        {
-            "activity_id": r["activity_id"],
-            "held_on": r["held_on"],
-            "school_id": r.get("school"),
-            "kind": r["activity_kind"],
-            "title": r["title"],
-            "attendance": r.get("attendance"),
-            "batch_id": ctx.batch_id,
-        }
-        for r in rows
-    ]
-    return [(schema.activity, out, "fill")]
+def _build_activities(columns: Columns, ctx: Context) -> list[Write]:
+    activities = {
+        "activity_id": columns["activity_id"],
+        "held_on": columns["held_on"],
+        "school_id": columns.get("school"),
+        "kind": columns["activity_kind"],
+        "title": columns["title"],
+        "attendance": columns.get("attendance"),
+        "batch_id": ctx.batch_id,
+    }
+    return [(schema.activity, activities, "fill")]
 
 
 ACTIVITIES = Kind(
@@ -405,38 +448,29 @@ _INTERVENTION_KINDS = {
 }
 
 
-def _build_interventions(rows: list[Row], ctx: Context) -> list[Write]:
-    interventions = {}
-    for r in rows:
-        interventions.setdefault(
-            r["intervention_id"],
-            {
-                "intervention_id": r["intervention_id"],
-                "school_id": r["school"],
-                "school_year": r["school_year"],
-                "kind": r["intervention_kind"],
-                "title": r["title"],
-                "instrument": r["instrument"],
-                "scale": r.get("scale") or "total",
-                "sessions_planned": r["sessions_planned"],
-                "start_on": r["start_on"],
-                "end_on": r["end_on"],
-                "batch_id": ctx.batch_id,
-            },
-        )
-    participants = [
-        {
-            "intervention_id": r["intervention_id"],
-            "pid": r["pid"],
-            "arm": r["arm"],
-            **{k: r.get(k) for k in ("sessions_attended", "pre_score", "post_score", "pre_on", "post_on")},
-            "batch_id": ctx.batch_id,
-        }
-        for r in rows
-    ]
+def _build_interventions(columns: Columns, ctx: Context) -> list[Write]:
+    heads, get = _firsts(columns, "intervention_id"), columns.get
+    interventions = {
+        "intervention_id": heads["intervention_id"],
+        "school_id": heads["school"],
+        "school_year": heads["school_year"],
+        "kind": heads["intervention_kind"],
+        "title": heads["title"],
+        "instrument": heads["instrument"],
+        "scale": [s or "total" for s in heads["scale"]] if "scale" in heads else "total",
+        **{n: heads[n] for n in ("sessions_planned", "start_on", "end_on")},
+        "batch_id": ctx.batch_id,
+    }
+    participants = {
+        "intervention_id": columns["intervention_id"],
+        "pid": columns["pid"],
+        "arm": columns["arm"],
+        **{n: get(n) for n in ("sessions_attended", "pre_score", "post_score", "pre_on", "post_on")},
+        "batch_id": ctx.batch_id,
+    }
     return [
-        _new_students(rows, ctx),
-        (schema.intervention, list(interventions.values()), "fill"),
+        _new_students(columns, ctx),
+        (schema.intervention, interventions, "fill"),
         (schema.participant, participants, "fill"),
     ]
 
@@ -502,36 +536,25 @@ _LEVELS = {"班级": "class", "学校": "school", "社会": "society", **{k: k f
 _CASE_FIELDS = ("pid", "school", "crisis_source", "severity", "local_label", "wave")
 
 
-def _build_crisis(rows: list[Row], ctx: Context) -> list[Write]:
-    cases = {}
-    for r in rows:
-        cases.setdefault(
-            r["case_id"],
-            {
-                "case_id": r["case_id"],
-                "pid": r["pid"],
-                "school_id": r["school"],
-                "source": r["crisis_source"],
-                "severity": r["severity"],
-                "local_label": r.get("local_label"),
-                "wave_id": r.get("wave"),
-                "batch_id": ctx.batch_id,
-            },
-        )
-    events = [
-        {
-            "case_id": r["case_id"],
-            "seq": r["seq"],
-            "stage": r["stage"],
-            "level": r["level"],
-            "occurred_at": r["occurred_at"],
-            "batch_id": ctx.batch_id,
-        }
-        for r in rows
-    ]
+def _build_crisis(columns: Columns, ctx: Context) -> list[Write]:
+    heads = _firsts(columns, "case_id")
+    cases = {
+        "case_id": heads["case_id"],
+        "pid": heads["pid"],
+        "school_id": heads["school"],
+        "source": heads["crisis_source"],
+        "severity": heads["severity"],
+        "local_label": heads.get("local_label"),
+        "wave_id": heads.get("wave"),
+        "batch_id": ctx.batch_id,
+    }
+    events = {
+        **{n: columns[n] for n in ("case_id", "seq", "stage", "level", "occurred_at")},
+        "batch_id": ctx.batch_id,
+    }
     return [
-        _new_students(rows, ctx),
-        (schema.crisis_case, list(cases.values()), "fill"),
+        _new_students(columns, ctx),
+        (schema.crisis_case, cases, "fill"),
         (schema.crisis_event, events, "fill"),
     ]
 

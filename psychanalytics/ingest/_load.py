@@ -8,7 +8,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from operator import itemgetter
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +25,15 @@ from psychanalytics.ingest._kinds import (
     ROOMS,
     ROSTER,
     STAFF,
+    Columns,
     Context,
     Kind,
+    take,
 )
 from psychanalytics.ingest._parse import number
 from psychanalytics.ingest._parse import school_year as parse_school_year
 from psychanalytics.ingest._problems import REASONS, Bad, IngestError, Problem
-from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_codes, summary_column
+from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_matrix, summary_column
 from psychanalytics.ingest._write import Serial, write_rows
 from psychanalytics.privacy.pseudonym import key_fingerprint, pseudonymise
 from psychanalytics.store import PSEUDONYM_KEY, audit, get_meta, schema, set_meta
@@ -42,6 +44,11 @@ KINDS: dict[str, Kind] = {
 """The import kinds by name."""
 
 ProgressFn = Callable[[int, int], None]
+"""Called as ``progress(done, total)``: ``done / total`` is the share of the import done. Reading and
+checking the file is the first half, storing its rows in key order the second; ``total`` is the file's
+size in bytes."""
+_SLICE_ROWS = 65_536
+"""Accepted rows built into table rows (and scored) at a time, in key order."""
 _SQLITE_CACHE_KIB = 256 * 1024
 """SQLite page cache during an import: keys of a million-row wave arrive in pseudonym (random) order, and the
 default 2 MB cache makes every B-tree insert a page miss."""
@@ -160,9 +167,44 @@ class _State:
     duplicates: int = 0
     blank: int = 0
     invalid_sheets: int = 0
-    seen: dict = field(default_factory=dict)
+    firsts: _Firsts = field(default_factory=lambda: _Firsts())
     problems: list = field(default_factory=list)
     raws: list = field(default_factory=list)
+
+
+class _Firsts:
+    """The line and signature of each key's first accepted line in the file.
+
+    Held as one small int per key (chunk number and row) into per-chunk arrays:
+    a million keys stay a dict of ints, not a million tuples.
+    """
+
+    def __init__(self):
+        self._at: dict = {}
+        self._lines: list[np.ndarray] = []
+        self._signatures: list[np.ndarray] = []
+
+    def add_chunk(self, lines: np.ndarray, signatures: np.ndarray) -> int:
+        """Keep a chunk's line numbers and signatures; return the tag its rows are recorded under."""
+        self._lines.append(lines)
+        self._signatures.append(signatures)
+        return (len(self._lines) - 1) << 32
+
+    def all_new(self, keys: list) -> bool:
+        """True when no key repeats, within ``keys`` or with any seen before."""
+        return len(set(keys)) == len(keys) and self._at.keys().isdisjoint(keys)
+
+    def record(self, keys: list, tag: int, rows: list[int]) -> None:
+        """Record new keys as first seen at ``rows`` of the chunk ``tag``."""
+        self._at.update(zip(keys, map(tag.__or__, rows), strict=True))
+
+    def first(self, key) -> tuple[int, int] | None:
+        """``(line, signature)`` of the first line with ``key``, or None."""
+        at = self._at.get(key)
+        if at is None:
+            return None
+        chunk, row = at >> 32, at & 0xFFFFFFFF
+        return int(self._lines[chunk][row]), int(self._signatures[chunk][row])
 
 
 class _Importer:
@@ -179,6 +221,7 @@ class _Importer:
         self.kind, self.source, self.lay, self.ctx, self.key = kind, source, lay, ctx, key
         self.conn, self.db = conn, db
         self.state = _State()
+        self.accepted: list[Columns] = []
 
     @cached_property
     def _identifying(self) -> frozenset[int]:
@@ -207,6 +250,7 @@ class _Importer:
             self.db.submit(self.conn.execute, schema.quarantine.insert(), refused)
 
     def chunk(self, chunk: _read.Chunk) -> None:
+        """Check one chunk: refused lines go to quarantine now, accepted rows wait for :meth:`finish`."""
         st, headers, lay = self.state, self.source.headers, self.lay
         st.rows_read += len(chunk) + len(chunk.bad_rows)
         st.blank += chunk.blank
@@ -236,60 +280,56 @@ class _Importer:
         def refuse(i: int, column: str, value: str, reason: str) -> None:
             problems.setdefault(i, []).append(Problem(lines[i], column, value, reason))
 
-        columns: dict[str, list] = {}
+        columns: Columns = {}
         texts = {name: chunk.columns[idx].to_pylist() for name, idx in lay.fields.items()}
         for f in self.kind.fields:
             if f.name in texts and f.name != "name":
+                cells = chunk.columns[lay.fields[f.name]]
+                plain = _is_plain(cells)
+                if plain and f.kept_as_written is not None and f.kept_as_written(cells):
+                    columns[f.name] = texts[f.name]
+                    continue
                 columns[f.name] = _parse_column(
                     texts[f.name],
                     f,
                     lambda i, r, f=f: refuse(i, headers[lay.fields[f.name]], texts[f.name][i], r),
-                    plain=_is_plain(chunk.columns[lay.fields[f.name]]),
+                    plain=plain,
                 )
         if lay.items:
             columns["items"] = self._items(chunk, refuse)
         if lay.summary:
             columns["reported"] = self._summary(chunk, refuse)
-        names = list(columns)
-        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        if not rows:
-            rows = [{} for _ in range(n)]
-        self._identify(rows)
+        self._identify(columns)
         used = set(lay.fields.values()) | set(lay.items) | {idx for idx, _, _ in lay.summary}
-        raw_columns = [chunk.columns[idx].to_pylist() for idx in range(len(headers)) if idx not in used]
-        raw_columns += list(texts.values())
-        if "items" in columns:
-            raw_columns.append(columns["items"])
-        signatures = list(map(hash, zip(*raw_columns, strict=True))) if raw_columns else [0] * n
-        present = rows[0].keys()
-        checks = [c for c in self.kind.checks if set(getattr(c, "needs", ())) <= present]
-        if checks:
-            for i, row in enumerate(rows):
-                if i not in problems:
-                    for check in checks:
-                        for column, reason in check(row, self.ctx):
-                            idx = lay.fields.get(column)
-                            refuse(
-                                i,
-                                headers[idx] if idx is not None else column,
-                                texts.get(column, [""] * n)[i],
-                                reason,
-                            )
+        raw = [chunk.columns[idx].to_pylist() for idx in range(len(headers)) if idx not in used]
+        signatures = _signatures([*raw, *texts.values(), columns.get("items")], n)
+        todo = [i for i in range(n) if i not in problems]
+        for check in self.kind.checks:
+            if set(getattr(check, "needs", ())) <= columns.keys():
+                for i, column, reason in check(columns, todo, self.ctx):
+                    idx = lay.fields.get(column)
+                    value = texts[column][i] if column in texts else ""
+                    refuse(i, headers[idx] if idx is not None else column, value, reason)
+        if problems:
+            todo = [i for i in todo if i not in problems]
         # name the key as the file does: a pid is the 学籍号 column, a staff_id the 工号 column
         key_sources = [_KEY_SOURCES.get(field, field) for field in self.kind.key]
         key_columns = ", ".join(headers[lay.fields[f]] if f in lay.fields else f for f in key_sources)
-        key_of = itemgetter(*self.kind.key)
-        todo = [i for i in range(n) if i not in problems]
-        keys = [key_of(rows[i]) for i in todo]
+        key_of = [columns[f] for f in self.kind.key]
+        keys = (
+            [tuple(column[i] for column in key_of) for i in todo]
+            if len(key_of) > 1
+            else [key_of[0][i] for i in todo]
+        )
         repeated: set[int] = set()
-        if len(set(keys)) == len(keys) and st.seen.keys().isdisjoint(keys):
-            # no key repeats (the usual file): every row is its key's first
-            st.seen.update(zip(keys, ((lines[i], signatures[i]) for i in todo), strict=True))
+        tag = st.firsts.add_chunk(chunk.line_nos, signatures)
+        if st.firsts.all_new(keys):  # the usual file: every row is its key's first
+            st.firsts.record(keys, tag, todo)
         else:
             for i, key in zip(todo, keys, strict=True):
-                first = st.seen.get(key)
+                first = st.firsts.first(key)
                 if first is None:
-                    st.seen[key] = (lines[i], signatures[i])
+                    st.firsts.record([key], tag, [i])
                 elif first[1] == signatures[i]:
                     st.duplicates += 1
                     repeated.add(i)
@@ -305,29 +345,44 @@ class _Importer:
             for i in sorted(problems)
         ]
         self._quarantine(refused)
-        dropped = problems.keys() | repeated
-        accepted = [row for i, row in enumerate(rows) if i not in dropped] if dropped else rows
-        self._write(accepted)
+        accepted = [i for i in todo if i not in problems and i not in repeated]
+        if accepted:
+            self.accepted.append(columns if len(accepted) == n else take(columns, accepted))
         st.stored += len(accepted)
 
-    def _items(self, chunk: _read.Chunk, refuse) -> list[bytes]:
-        """Item columns → one int8 blob per row; bad cells are refused with their reason."""
+    def finish(self, progress: Callable[[float], None] | None = None) -> None:
+        """Store the accepted rows of the whole file in key order, one slice at a time.
+
+        Rows that arrive in pseudonym order — random — make every insert land on
+        another B-tree page; in key order each page fills before the next. On a
+        million-row wave that is the larger part of the import's time.
+        """
+        columns = _concatenated(self.accepted)
+        self.accepted = []
+        if columns is None:
+            return
+        order = _key_order(columns, self.kind.key)
+        for start in range(0, len(order), _SLICE_ROWS):
+            self._write(take(columns, order[start : start + _SLICE_ROWS]))
+            if progress is not None:
+                progress(min(1.0, (start + _SLICE_ROWS) / len(order)))
+
+    def _items(self, chunk: _read.Chunk, refuse) -> np.ndarray:
+        """Item columns → a rows × items ``int8`` code matrix; bad cells are refused with their reason."""
         lay, spec, headers = self.lay, self.ctx.spec, self.source.headers
-        n = len(chunk)
-        by_item = np.empty((len(lay.items), n), dtype=np.int8)  # an item's codes contiguous, transposed once
         shift = 1 if self.ctx.zero_based else 0
-        allowed = tuple(v - shift for v in spec.item_values)
-        for j, idx in enumerate(lay.items):
-            codes, not_int, bad_range = item_codes(chunk.columns[idx], allowed)
-            if bad_range.any() and not shift and min(spec.item_values) == 1:
-                _refuse_zero_based(chunk.columns[idx], bad_range, spec, headers[idx], chunk.line_nos)
-            by_item[j] = np.where(codes >= 0, codes + shift, codes) if shift else codes
-            for mask, reason in ((not_int, "not_integer"), (bad_range, "out_of_range")):
+        arrays = [chunk.columns[idx] for idx in lay.items]
+        codes, not_int, bad_range = item_matrix(arrays, tuple(v - shift for v in spec.item_values))
+        if not shift and min(spec.item_values) == 1:
+            for j in np.flatnonzero(bad_range.any(axis=1)).tolist():
+                _refuse_zero_based(arrays[j], bad_range[j], spec, headers[lay.items[j]], chunk.line_nos)
+        if shift:
+            codes = np.where(codes >= 0, codes + shift, codes).astype(np.int8)
+        for j in np.flatnonzero(not_int.any(axis=1) | bad_range.any(axis=1)).tolist():
+            for mask, reason in ((not_int[j], "not_integer"), (bad_range[j], "out_of_range")):
                 for i in np.flatnonzero(mask).tolist():
-                    refuse(i, headers[idx], chunk.columns[idx][i].as_py(), reason)
-        flat = by_item.T.tobytes()
-        width = len(lay.items)
-        return [flat[i : i + width] for i in range(0, n * width, width)]
+                    refuse(i, headers[lay.items[j]], arrays[j][i].as_py(), reason)
+        return np.ascontiguousarray(codes.T)
 
     def _summary(self, chunk: _read.Chunk, refuse) -> list[list[tuple[str, str, float]]]:
         """Summary score columns → per row a list of ``(scale, metric, value)``."""
@@ -342,22 +397,20 @@ class _Importer:
                         refuse(i, self.source.headers[idx], raw, bad.reason)
         return out
 
-    def _identify(self, rows: list[dict]) -> None:
+    def _identify(self, columns: Columns) -> None:
         """Pseudonymise 学籍号 (→ pid) and 工号 (→ staff_id) in place; the numbers are dropped."""
         for source, target, prefix in (("student_number", "pid", ""), ("staff_number", "staff_id", "staff:")):
-            if not rows or source not in rows[0]:
+            numbers = columns.pop(source, None)
+            if numbers is None:
                 continue
-            todo = [i for i, r in enumerate(rows) if r[source] is not None]
-            ids = pseudonymise([prefix + rows[i][source] for i in todo], self.key)
-            for i, pid in zip(todo, ids, strict=True):
-                rows[i][target] = pid
-            for r in rows:
-                del r[source]
+            present = [number for number in numbers if number is not None]
+            ids = iter(pseudonymise([prefix + number for number in present] if prefix else present, self.key))
+            columns[target] = (
+                list(ids) if len(present) == len(numbers) else [number and next(ids) for number in numbers]
+            )
 
-    def _write(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        for table, table_rows, mode in self.kind.build(rows, self.ctx):
+    def _write(self, columns: Columns) -> None:
+        for table, table_rows, mode in self.kind.build(columns, self.ctx):
             if table is schema.validity:
                 self.state.invalid_sheets += sum(not r["valid"] for r in table_rows)
             self.db.submit(write_rows, self.conn, table, table_rows, on_conflict=mode)
@@ -389,6 +442,58 @@ def _parse_column(raw: list[str], f, refuse, *, plain: bool = False) -> list:
                 refuse(i, parsed[text].reason)
                 out[i] = None
     return out
+
+
+def _signatures(columns: list, n: int) -> np.ndarray:
+    """One 64-bit hash per row of ``columns`` (lists of cells, or a rows × items code array; None skipped).
+
+    Two lines with one key are exact duplicates when their hashes are equal. Text
+    hashes are Python's (salted per process; these never leave it); code arrays
+    are hashed eight codes to a word, in numpy.
+    """
+    out = np.zeros(n, dtype=np.uint64)
+    for column in columns:
+        if column is None:
+            continue
+        if isinstance(column, np.ndarray):
+            width = -(-column.shape[1] // 8) * 8
+            padded = np.zeros((n, width), dtype=np.int8)
+            padded[:, : column.shape[1]] = column
+            words = padded.view(np.uint64).T
+        else:
+            words = [np.fromiter(map(hash, column), dtype=np.int64, count=n).view(np.uint64)]
+        for word in words:
+            out = (out ^ word) * _MIX
+            out ^= out >> np.uint64(29)
+    return out
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+"""An odd 64-bit constant (2^64 / golden ratio): multiplying by it spreads each word over the hash."""
+
+
+def _concatenated(chunks: list[Columns]) -> Columns | None:
+    """The accepted columns of every chunk, end to end (None when no row was accepted)."""
+    if not chunks:
+        return None
+    return {
+        name: np.concatenate([c[name] for c in chunks])
+        if isinstance(chunks[0][name], np.ndarray)
+        else list(chain.from_iterable(c[name] for c in chunks))
+        for name in chunks[0]
+    }
+
+
+def _key_order(columns: Columns, key: tuple[str, ...]) -> list[int]:
+    """Row positions in the order of the kind's key; file order when keys cannot be compared (a None).
+
+    The order only decides where each insert lands in the B-tree, never what is stored.
+    """
+    keys = columns[key[0]] if len(key) == 1 else list(zip(*(columns[k] for k in key), strict=True))
+    try:
+        return sorted(range(len(keys)), key=keys.__getitem__)
+    except TypeError:
+        return list(range(len(keys)))
 
 
 def _is_plain(column: pa.Array) -> bool:
@@ -573,10 +678,14 @@ def import_file(
         try:
             with Serial() as db, closing(_read.iter_chunks(source)) as chunks:
                 importer = _Importer(spec_kind, source, lay, ctx, key, conn, db)
+                half = source.size / 2
                 for chunk in chunks:
                     importer.chunk(chunk)
                     if progress is not None:
-                        progress(chunk.bytes_done, source.size)
+                        progress(int(chunk.bytes_done / 2), source.size)
+                importer.finish(
+                    None if progress is None else lambda share: progress(int(half * (1 + share)), source.size)
+                )
                 db.drain()
                 if progress is not None:
                     progress(source.size, source.size)

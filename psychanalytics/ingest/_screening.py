@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -32,17 +31,18 @@ from psychanalytics.ingest._kinds import (
     NAME,
     SCHOOL,
     STUDENT_NUMBER,
+    Columns,
     Context,
     Field,
     Kind,
-    Row,
     Write,
     check_age_grade,
     check_school,
+    take,
 )
 from psychanalytics.ingest._problems import IngestError
 from psychanalytics.store import schema
-from psychanalytics.store.packing import unpack_items
+from psychanalytics.store.packing import codes_as_float
 from psychanalytics.store.writes import scores_to_rows
 
 _PLATFORM_FLAGS = {"1": "1", "有效": "1", "99": "99", "无效": "99"}
@@ -53,92 +53,74 @@ SCALE_ALIASES = {"交往焦虑": "对人焦虑", "敏感倾向": "过敏倾向"}
 """Platform names of MHT scales (instruments.md §2.1) → the spec's Chinese scale name."""
 
 
-def build_screening(rows: list[Row], ctx: Context) -> list[Write]:
+def build_screening(columns: Columns, ctx: Context) -> list[Write]:
     """Student, enrolment, response, reported-score, score and validity rows of accepted screening lines.
 
     Students and enrolments unknown to the database are created (the roster stays
     authoritative: existing rows are kept); responses and scores are upserted.
-    Every row of one chunk has the same keys (the file's columns).
     """
     wave, spec, batch = ctx.wave, ctx.spec, ctx.batch_id
-    rows = sorted(rows, key=itemgetter("pid"))  # key order: B-tree inserts touch neighbouring pages
-    present = rows[0].keys()
-
-    def column(name: str) -> list | None:
-        return [r[name] for r in rows] if name in present else None
-
-    pids = column("pid")
+    pids, get = columns["pid"], columns.get
+    grades = get("grade")
     writes: list[Write] = [
         (
             schema.student,
             {
                 "pid": pids,
-                "gender": column("gender"),
-                "cohort": [p.entry_cohort(wave.school_year, g) if g else None for g in column("grade")]
-                if "grade" in present
-                else None,
+                "gender": get("gender"),
+                "cohort": None
+                if grades is None
+                else [p.entry_cohort(wave.school_year, g) if g else None for g in grades],
                 "batch_id": batch,
             },
             "keep",
         ),
     ]
-    if {"school", "grade", "class"} <= present:
-        placed = [r for r in rows if r["school"] and r["grade"] and r["class"]]
-        writes.append(
+    if {"school", "grade", "class"} <= columns.keys():
+        placed = take(
+            columns,
             (
-                schema.enrolment,
-                [
-                    {
-                        "pid": r["pid"],
-                        "school_year": wave.school_year,
-                        "school_id": r["school"],
-                        "grade": r["grade"],
-                        "class_no": r["class"],
-                        "batch_id": batch,
-                    }
-                    for r in placed
-                ],
-                "keep",
-            )
+                i
+                for i, row in enumerate(zip(columns["school"], grades, columns["class"], strict=True))
+                if all(row)
+            ),
         )
+        enrolments = {
+            "pid": placed["pid"],
+            "school_year": wave.school_year,
+            "school_id": placed["school"],
+            "grade": placed["grade"],
+            "class_no": placed["class"],
+            "batch_id": batch,
+        }
+        writes.append((schema.enrolment, enrolments, "keep"))
     base = {"wave_id": wave.wave_id, "instrument": spec.code, "batch_id": batch}
-    if "items" in present:
-        writes.append(
-            (
-                schema.response,
-                {
-                    **base,
-                    "pid": pids,
-                    "instrument_version": spec.version,
-                    "items": column("items"),
-                    "seconds": column("seconds"),
-                },
-                "update",
-            )
-        )
-    if "reported" in present:
-        writes.append(
-            (
-                schema.reported_score,
-                [
-                    {**base, "pid": r["pid"], "scale": scale, "value": value, "metric": metric}
-                    for r in rows
-                    for scale, metric, value in r["reported"]
-                ],
-                "update",
-            )
-        )
+    if "items" in columns:
+        response = {
+            **base,
+            "pid": pids,
+            "instrument_version": spec.version,
+            "items": columns["items"],
+            "seconds": get("seconds"),
+        }
+        writes.append((schema.response, response, "update"))
+    if "reported" in columns:
+        reported = [
+            {**base, "pid": pid, "scale": scale, "value": value, "metric": metric}
+            for pid, scores in zip(pids, columns["reported"], strict=True)
+            for scale, metric, value in scores
+        ]
+        writes.append((schema.reported_score, reported, "update"))
     flags = (
-        {pid: None if f is None else int(f) for pid, f in zip(pids, column("platform_flag"), strict=True)}
-        if "platform_flag" in present
+        {pid: None if f is None else int(f) for pid, f in zip(pids, columns["platform_flag"], strict=True)}
+        if "platform_flag" in columns
         else {}
     )
-    if ctx.score and "items" in present:
+    if ctx.score and "items" in columns:
         from psychanalytics import scoring
 
-        matrix = unpack_items(column("items"), spec.n_items)
         scored = scoring.score(
-            pd.DataFrame(matrix, columns=list(spec.item_columns)),
+            pd.DataFrame(codes_as_float(columns["items"]), columns=list(spec.item_columns)),
             spec.code,
             informant=ctx.informant,
             norm=ctx.norm,
@@ -251,28 +233,52 @@ def ensure_wave(conn: sa.Connection, wave_id: str) -> Wave:
     return Wave(wave_id, school_year)
 
 
-def _fast_codes(arr: pa.Array) -> np.ndarray | None:
-    """Codes of a column whose every cell is one ASCII digit, read straight from the Arrow buffers."""
+def item_matrix(
+    arrays: list[pa.Array], allowed: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse item columns: ``(codes, not-integer mask, out-of-range mask)``, each items × rows.
+
+    ``codes`` is ``int8`` with -1 for an empty cell or a refused one. Columns whose
+    every cell is one character (the usual export) are read straight from the Arrow
+    buffers and checked together through one lookup table; any other column cell
+    by cell with :func:`item_codes`.
+
+    >>> codes, not_int, bad = item_matrix([pa.array(["1", "3"]), pa.array(["2", " x"])], (1, 2))
+    >>> codes.tolist(), not_int.tolist(), bad.tolist()
+    ([[1, -1], [2, -1]], [[False, False], [False, True]], [[False, True], [False, False]])
+    """
+    n = len(arrays[0])
+    raw = np.empty((len(arrays), n), dtype=np.uint8)
+    one_char = np.array([_one_byte_cells(arr, out=raw[j]) for j, arr in enumerate(arrays)], dtype=bool)
+    digit = (raw >= ord("0")) & (raw <= ord("9"))
+    one_char &= digit.all(axis=1)  # a letter or a space: the cell-by-cell parse names it
+    lut = np.full(256, -1, dtype=np.int8)
+    lut[[ord("0") + v for v in allowed if 0 <= v <= 9]] = [v for v in allowed if 0 <= v <= 9]
+    codes = lut[raw]
+    not_int = np.zeros_like(digit)
+    bad_range = codes < 0
+    for j in np.flatnonzero(~one_char).tolist():
+        codes[j], not_int[j], bad_range[j] = item_codes(arrays[j], allowed)
+    return codes, not_int, bad_range
+
+
+def _one_byte_cells(arr: pa.Array, *, out: np.ndarray) -> bool:
+    """Copy the bytes of a column whose every cell is exactly one byte into ``out``; False if it is not so."""
     if arr.null_count or not len(arr):
-        return None
+        return False
     _, offsets_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
-    if offsets[-1] - offsets[0] != len(arr) or not (np.diff(offsets) == 1).all():
-        return None
-    digits = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]].astype(np.int16) - 48
-    if ((digits < 0) | (digits > 9)).any():
-        return None
-    return digits
+    start = offsets[0]
+    if offsets[-1] - start != len(arr) or not np.array_equal(offsets - start, np.arange(len(arr) + 1)):
+        return False
+    out[:] = np.frombuffer(data_buf, dtype=np.uint8, count=len(arr), offset=start)
+    return True
 
 
 def item_codes(arr: pa.Array, allowed: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse one item column: ``(codes int8 with -1 for empty, not-integer mask, out-of-range mask)``."""
     lut = np.zeros(128, dtype=bool)
     lut[list(allowed)] = True
-    digits = _fast_codes(arr)
-    if digits is not None:
-        bad_range = ~lut[digits]
-        return np.where(bad_range, -1, digits).astype(np.int8), np.zeros(len(arr), bool), bad_range
     text = pc.utf8_trim_whitespace(arr)
     empty = pc.equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
     is_int = pc.match_substring_regex(text, r"^\+?\d{1,3}$").to_numpy(zero_copy_only=False)

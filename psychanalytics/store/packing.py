@@ -72,7 +72,15 @@ def unpack_items(blobs: Iterable[bytes], n_items: int, *, missing=np.nan) -> np.
     joined = b"".join(blobs)
     if len(joined) % n_items:
         raise ValueError(f"item blobs do not all hold {n_items} items")
-    codes = np.frombuffer(joined, dtype=np.int8).reshape(-1, n_items)
+    return codes_as_float(np.frombuffer(joined, dtype=np.int8).reshape(-1, n_items), missing=missing)
+
+
+def codes_as_float(codes: np.ndarray, *, missing=np.nan) -> np.ndarray:
+    """A respondents × items ``int8`` code matrix as floats, ``missing`` where the code is -1.
+
+    >>> codes_as_float(np.array([[1, -1]], dtype=np.int8))
+    array([[ 1., nan]])
+    """
     out = codes.astype(float)
     out[codes == MISSING_CODE] = missing
     return out
