@@ -267,6 +267,14 @@ def test_duplicates_are_found_across_chunks_of_a_long_file(lite, tmp_path):
     assert _responses(lite)[pseudonymise(["G0000001"], KEY)[0]] == bytes([1] * 9)
 
 
+def test_a_repeated_student_with_another_score_is_a_conflict_not_a_duplicate(lite, tmp_path):
+    """Score columns count when lines are compared: a changed 总分 is no exact duplicate."""
+    path = _write(tmp_path / "summary.csv", ["学籍号,姓名,总分", "G1,甲,12", "G1,甲,15", "G1,甲,12"])
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert (result.rows_read, result.stored, result.duplicates, result.quarantined) == (3, 1, 1, 1)
+    assert [(p.line_no, p.reason) for p in result.problems[0]] == [(3, "duplicate_key")]
+
+
 def test_a_short_row_deep_in_a_long_file_keeps_its_line_number(lite, tmp_path):
     """Pieces after the first are parsed on several threads; the refused row still names its own line."""
     header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])

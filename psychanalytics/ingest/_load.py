@@ -300,8 +300,9 @@ class _Importer:
         if lay.summary:
             columns["reported"] = self._summary(chunk, refuse)
         self._identify(columns)
-        used = set(lay.fields.values()) | set(lay.items) | {idx for idx, _, _ in lay.summary}
-        raw = [chunk.columns[idx].to_pylist() for idx in range(len(headers)) if idx not in used]
+        # every cell counts for "the same line again": field texts, item codes, and the other columns' text
+        apart = set(lay.fields.values()) | set(lay.items)
+        raw = [chunk.columns[idx].to_pylist() for idx in range(len(headers)) if idx not in apart]
         signatures = _signatures([*raw, *texts.values(), columns.get("items")], n)
         todo = [i for i in range(n) if i not in problems]
         for check in self.kind.checks:
