@@ -15,6 +15,7 @@ import numpy as np
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from store_support import AUTUMN_2024
 
 from psychanalytics import ingest, store, synth
 from psychanalytics.privacy.pseudonym import pseudonymise
@@ -287,6 +288,38 @@ def test_a_short_row_deep_in_a_long_file_keeps_its_line_number(lite, tmp_path):
     assert [(p.line_no, p.reason) for p in result.problems[0]] == [(70_002, "short_row")]
     with lite.connect() as conn:
         assert conn.execute(sa.select(schema.quarantine.c.line_no)).scalars().all() == [70_002]
+
+
+def test_write_rows_keeps_each_conflict_policy_on_both_databases(db):
+    """PostgreSQL goes through COPY and one INSERT … SELECT; a key given twice falls back to row by row."""
+    from psychanalytics.ingest._write import write_rows
+
+    a, b = "a" * 32, "b" * 32
+    codes = np.array([[0, 1, -1], [3, 2, 1]], dtype=np.int8)
+    with db.begin() as conn:
+        conn.execute(schema.screening_wave.insert().values(**AUTUMN_2024))
+        write_rows(conn, schema.student, {"pid": [a, b], "gender": ["F", None], "birth_year": [2012, 2013]})
+        fill = {"pid": [a, b], "gender": [None, "M"], "birth_year": [None, 2014]}
+        write_rows(conn, schema.student, fill, on_conflict="fill")
+        keep = [{"pid": a, "gender": "M"}, {"pid": a, "gender": "M"}]
+        write_rows(conn, schema.student, keep, on_conflict="keep")
+        twice = [{"pid": b, "birth_year": 2015}, {"pid": b, "birth_year": 2016}]
+        write_rows(conn, schema.student, twice, on_conflict="update")
+        response = {"wave_id": "2024-autumn", "instrument": "phq9", "instrument_version": "1", "pid": [a, b]}
+        write_rows(conn, schema.response, {**response, "items": codes, "seconds": [300, None]})
+        students = conn.execute(
+            sa.select(schema.student.c.pid, schema.student.c.gender, schema.student.c.birth_year).order_by(
+                "pid"
+            )
+        ).all()
+        responses = conn.execute(
+            sa.select(schema.response.c["items"], schema.response.c.seconds).order_by(schema.response.c.pid)
+        ).all()
+    assert [tuple(r) for r in students] == [(a, "F", 2012), (b, "M", 2016)]
+    assert [(bytes(items), seconds) for items, seconds in responses] == [
+        (codes[0].tobytes(), 300),
+        (codes[1].tobytes(), None),
+    ]
 
 
 @pytest.mark.parametrize(

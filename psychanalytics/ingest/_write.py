@@ -1,4 +1,4 @@
-"""Writing accepted rows: ``INSERT … ON CONFLICT`` on both databases, with lean paths for SQLite.
+"""Writing accepted rows: ``INSERT … ON CONFLICT`` on both databases, with lean paths for each.
 
 On SQLite, tables without date or boolean columns are written with the
 statement that :func:`psychanalytics.store.upsert` builds, compiled once:
@@ -12,7 +12,9 @@ statement that :func:`psychanalytics.store.upsert` builds, compiled once:
 * otherwise plain tuples with ``executemany``: per-row parameter processing in
   SQLAlchemy costs more than the insert itself on a million-row wave.
 
-Date columns and PostgreSQL go through :func:`~psychanalytics.store.upsert`.
+Date columns on SQLite go through :func:`~psychanalytics.store.upsert`. On PostgreSQL the rows are
+streamed with ``COPY`` into a temporary table and merged by one ``INSERT … SELECT … ON CONFLICT``
+(row by row only when a key repeats, which PostgreSQL refuses to update twice in one statement).
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ def write_rows(
         if not rows:
             return 0
         columns, n = list(rows[0]), len(rows)
+    if conn.dialect.name == "postgresql":
+        values = list(tuples) if isinstance(rows, dict) else [tuple(r[c] for c in columns) for r in rows]
+        if on_conflict == "keep" or not _keys_repeat(table, columns, values):
+            _copy_then_upsert(conn, table, columns, values, on_conflict=on_conflict)
+            return n
+        rows = [dict(zip(columns, v, strict=True)) for v in values]
     if not sqlite or not _plain(table, columns):
         if isinstance(rows, dict):
             rows = [dict(zip(columns, values, strict=True)) for values in tuples]
@@ -103,6 +111,41 @@ def write_rows(
     for start in range(0, len(params), _CHUNK):
         conn.exec_driver_sql(str(compiled), params[start : start + _CHUNK])
     return n
+
+
+def _keys_repeat(table: sa.Table, columns: list[str], values: list[tuple]) -> bool:
+    """True when two rows share a primary key (PostgreSQL refuses to update one row twice in a statement)."""
+    at = [columns.index(c.name) for c in table.primary_key.columns if c.name in columns]
+    if len(at) < len(table.primary_key.columns):
+        return False
+    keys = [tuple(v[i] for i in at) for v in values]
+    return len(set(keys)) < len(keys)
+
+
+def _copy_then_upsert(
+    conn: sa.Connection, table: sa.Table, columns: list[str], values: list[tuple], *, on_conflict: str
+) -> None:
+    """PostgreSQL: ``COPY`` the rows into a temporary table, then one ``INSERT … SELECT … ON CONFLICT``.
+
+    COPY streams rows without a statement per row: a 200,000-row wave goes in
+    several times faster than through ``executemany``. The upsert is the one
+    :func:`~psychanalytics.store.upsert_statement` builds, so its conflict
+    policy is the same. Rows must not repeat a key unless the policy is ``keep``.
+    """
+    stage = sa.table(f"_stage_{table.name}", *(sa.column(c) for c in columns))
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {quote(stage.name)} ON COMMIT DROP AS "
+        f"SELECT {names} FROM {quote(table.name)} WITH NO DATA"
+    )
+    with conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {quote(stage.name)} ({names}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+    select = sa.select(*stage.c).where(sa.true())
+    conn.execute(upsert_statement(conn, table, columns, on_conflict=on_conflict, rows_from=select))
+    conn.exec_driver_sql(f"DROP TABLE {quote(stage.name)}")
 
 
 def _one_varying_text(
