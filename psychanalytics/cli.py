@@ -63,10 +63,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _progress_bar(done: int, total: int) -> None:
+    """One line, rewritten: the importer reads and checks the file in its first half, stores it in the second."""
     share = done / total if total else 1.0
     bar = "#" * int(share * 30)
+    step = "读取检查 / reading" if share <= 0.5 else "写入     / storing"
     print(
-        f"\r导入中 / importing [{bar:<30}] {share:6.1%} of {total / 1e6:,.1f} MB",
+        f"\r{step} [{bar:<30}] {share:6.1%} of {total / 1e6:,.1f} MB",
         end="",
         file=sys.stderr,
         flush=True,

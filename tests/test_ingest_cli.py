@@ -162,9 +162,10 @@ def test_kill_9_mid_import_leaves_the_database_as_before(db_path, tmp_path):
     )
     seen = b""
     deadline = time.monotonic() + 60
-    while b"%" not in seen and time.monotonic() < deadline:
+    while b"storing" not in seen and time.monotonic() < deadline:
         seen += os.read(proc.stderr.fileno(), 256)
-    assert b"importing" in seen, seen  # at least one chunk written inside the open transaction
+    # the file is read and the rows are being written, inside the open transaction
+    assert b"reading" in seen and b"storing" in seen, seen
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL  # killed, not finished
