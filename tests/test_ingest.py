@@ -276,6 +276,21 @@ def test_a_repeated_student_with_another_score_is_a_conflict_not_a_duplicate(lit
     assert [(p.line_no, p.reason) for p in result.problems[0]] == [(3, "duplicate_key")]
 
 
+def test_lines_after_a_refused_row_that_ends_a_piece_keep_their_numbers(lite, tmp_path):
+    """A file without a final line break ends in a piece of its own, after a short row."""
+    header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "\n".join([header, "G1,甲," + ",".join(["1"] * 9), "G2,乙,1", "G3,丙," + ",".join(["7"] * 9)])
+    )
+    result = ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+    assert (result.rows_read, result.stored, result.quarantined) == (3, 1, 2)
+    assert [(p.line_no, p.reason) for problems in result.problems for p in problems[:1]] == [
+        (3, "short_row"),
+        (4, "out_of_range"),
+    ]
+
+
 def test_a_short_row_deep_in_a_long_file_keeps_its_line_number(lite, tmp_path):
     """Pieces after the first are parsed on several threads; the refused row still names its own line."""
     header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])

@@ -277,18 +277,22 @@ def _chunks(source: Source) -> Iterator[Chunk]:
         raise IngestError(f"{source.path.name}: cannot be read as {source.format.upper()}: {exc}") from None
 
 
-def _line_numbers(start: int, count: int, skipped: set[int]) -> tuple[np.ndarray, int]:
+def _line_numbers(start: int, count: int, skipped: set[int]) -> np.ndarray:
+    """Line numbers of ``count`` rows read from line ``start`` on, passing over the ``skipped`` lines.
+
+    >>> _line_numbers(2, 3, {3}).tolist()
+    [2, 4, 5]
+    """
+    if not any(s >= start for s in skipped):
+        return np.arange(start, start + count, dtype=np.int64)
     out = np.empty(count, dtype=np.int64)
     line, i = start, 0
-    if not any(s >= start for s in skipped):
-        out[:] = np.arange(start, start + count)
-        return out, start + count
     while i < count:
         if line not in skipped:
             out[i] = line
             i += 1
         line += 1
-    return out, line
+    return out
 
 
 def _blank_mask(columns: list[pa.Array]) -> np.ndarray:
@@ -324,7 +328,8 @@ def _csv_chunks(source: Source) -> Iterator[Chunk]:
         bad = [(first_line - 1 + number, text, n) for number, text, n in refused if text.strip()]
         blank = len(refused) - len(bad)
         skipped = {first_line - 1 + number for number, _, _ in refused}
-        line_nos, first_line = _line_numbers(first_line + skip, len(columns[0]), skipped)
+        line_nos = _line_numbers(first_line + skip, len(columns[0]), skipped)
+        first_line += skip + len(columns[0]) + len(refused)  # every line is a row or refused, blank ones too
         yield _drop_blank(columns, line_nos, bad, blank, end)
 
 
