@@ -291,6 +291,49 @@ def test_lines_after_a_refused_row_that_ends_a_piece_keep_their_numbers(lite, tm
     ]
 
 
+def test_a_student_on_two_roster_lines_takes_the_later_line(lite, tmp_path):
+    """Rows are stored in key order, but lines of one student keep their file order: the later one wins."""
+    roster = [
+        "学籍号,姓名,性别,学校,学年,年级,班级",
+        "G1,甲,女,S01,2025-2026,2,1",
+        "G1,甲,男,S01,2024-2025,1,1",
+    ]
+    result = ingest.import_file(lite, "roster", _write(tmp_path / "roster.csv", roster), key=KEY)
+    assert result.stored == 2
+    with lite.connect() as conn:
+        assert conn.execute(sa.select(schema.student.c.gender)).scalar_one() == "M"
+
+
+def test_item_cells_written_with_a_plus_sign_are_read_as_numbers(lite, tmp_path):
+    lines = _phq9_lines([f"Q{i}" for i in range(1, 10)], [("G1", "甲", ["+1", *[1] * 8])])
+    result = ingest.import_file(
+        lite, "screening", _write(tmp_path / "x.csv", lines), key=KEY, wave="2025-autumn", instrument="phq9"
+    )
+    assert (result.stored, result.quarantined) == (1, 0)
+    assert list(_responses(lite).values()) == [bytes([1] * 9)]
+
+
+@pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n"])
+def test_a_file_with_only_its_header_is_refused_with_that_reason(lite, tmp_path, ending):
+    path = tmp_path / "header.csv"
+    path.write_bytes("学籍号,姓名,Q1,Q2,Q3,Q4,Q5,Q6,Q7,Q8,Q9".encode() + ending)
+    with pytest.raises(ingest.IngestError, match="没有数据行"):
+        ingest.import_file(lite, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9")
+
+
+def test_a_mac_csv_with_bare_cr_line_ends_is_read_in_pieces(lite, tmp_path):
+    """Excel for Mac ends lines with CR alone: the file is still cut into pieces, lines numbered as written."""
+    header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])
+    lines = [header] + [f"G{i:07d},学生," + ",".join([str(i % 4)] * 9) for i in range(80_000)]
+    lines[60_001] = "G0060000,学生,1"
+    path = tmp_path / "mac.csv"
+    path.write_bytes("\r".join(lines).encode() + b"\r")
+    chunks = list(ingest._read.iter_chunks(ingest._read.open_source(path)))
+    assert len(chunks) > 1
+    assert [row[0] for c in chunks for row in c.bad_rows] == [60_002]
+    assert sum(len(c) for c in chunks) == 79_999
+
+
 def test_a_short_row_deep_in_a_long_file_keeps_its_line_number(lite, tmp_path):
     """Pieces after the first are parsed on several threads; the refused row still names its own line."""
     header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])

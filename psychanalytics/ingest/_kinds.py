@@ -194,7 +194,7 @@ def _new_students(columns: Columns, ctx: Context) -> Write:
     return schema.student, {"pid": columns["pid"], "batch_id": ctx.batch_id}, "keep"
 
 
-def _firsts(columns: Columns, id_field: str) -> Columns:
+def _first_row_of_each(columns: Columns, id_field: str) -> Columns:
     """The first row of each distinct ``id_field`` value, in order of appearance."""
     first: dict = {}
     for i, value in enumerate(columns[id_field]):
@@ -449,7 +449,7 @@ _INTERVENTION_KINDS = {
 
 
 def _build_interventions(columns: Columns, ctx: Context) -> list[Write]:
-    heads, get = _firsts(columns, "intervention_id"), columns.get
+    heads, get = _first_row_of_each(columns, "intervention_id"), columns.get
     interventions = {
         "intervention_id": heads["intervention_id"],
         "school_id": heads["school"],
@@ -537,7 +537,7 @@ _CASE_FIELDS = ("pid", "school", "crisis_source", "severity", "local_label", "wa
 
 
 def _build_crisis(columns: Columns, ctx: Context) -> list[Write]:
-    heads = _firsts(columns, "case_id")
+    heads = _first_row_of_each(columns, "case_id")
     cases = {
         "case_id": heads["case_id"],
         "pid": heads["pid"],

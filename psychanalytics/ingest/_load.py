@@ -160,18 +160,6 @@ def layout(kind: Kind, headers: tuple[str, ...], *, spec=None, has_school_year: 
     return Layout(fields, tuple(items[i] for i in sorted(items)), tuple(summary), tuple(ignored))
 
 
-@dataclass
-class _State:
-    rows_read: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    blank: int = 0
-    invalid_sheets: int = 0
-    firsts: _Firsts = field(default_factory=lambda: _Firsts())
-    problems: list = field(default_factory=list)
-    raws: list = field(default_factory=list)
-
-
 class _Firsts:
     """The line and signature of each key's first accepted line in the file.
 
@@ -207,6 +195,18 @@ class _Firsts:
         return int(self._lines[chunk][row]), int(self._signatures[chunk][row])
 
 
+@dataclass
+class _State:
+    rows_read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    blank: int = 0
+    invalid_sheets: int = 0
+    firsts: _Firsts = field(default_factory=_Firsts)
+    problems: list = field(default_factory=list)
+    raws: list = field(default_factory=list)
+
+
 class _Importer:
     def __init__(
         self,
@@ -221,7 +221,7 @@ class _Importer:
         self.kind, self.source, self.lay, self.ctx, self.key = kind, source, lay, ctx, key
         self.conn, self.db = conn, db
         self.state = _State()
-        self.accepted: list[Columns] = []
+        self.kept: list[Columns] = []  # accepted rows of each chunk, stored by finish()
 
     @cached_property
     def _identifying(self) -> frozenset[int]:
@@ -348,7 +348,7 @@ class _Importer:
         self._quarantine(refused)
         accepted = [i for i in todo if i not in problems and i not in repeated]
         if accepted:
-            self.accepted.append(columns if len(accepted) == n else take(columns, accepted))
+            self.kept.append(columns if len(accepted) == n else take(columns, accepted))
         st.stored += len(accepted)
 
     def finish(self, progress: Callable[[float], None] | None = None) -> None:
@@ -358,8 +358,8 @@ class _Importer:
         another B-tree page; in key order each page fills before the next. On a
         million-row wave that is the larger part of the import's time.
         """
-        columns = _concatenated(self.accepted)
-        self.accepted = []
+        columns = _concatenated(self.kept)
+        self.kept = []
         if columns is None:
             return
         order = _key_order(columns, self.kind.key)
@@ -407,7 +407,9 @@ class _Importer:
             present = [number for number in numbers if number is not None]
             ids = iter(pseudonymise([prefix + number for number in present] if prefix else present, self.key))
             columns[target] = (
-                list(ids) if len(present) == len(numbers) else [number and next(ids) for number in numbers]
+                list(ids)
+                if len(present) == len(numbers)
+                else [None if number is None else next(ids) for number in numbers]
             )
 
     def _write(self, columns: Columns) -> None:
@@ -486,15 +488,18 @@ def _concatenated(chunks: list[Columns]) -> Columns | None:
 
 
 def _key_order(columns: Columns, key: tuple[str, ...]) -> list[int]:
-    """Row positions in the order of the kind's key; file order when keys cannot be compared (a None).
+    """Row positions ordered by the first field of the kind's key (pid, case, activity …), stably.
 
-    The order only decides where each insert lands in the B-tree, never what is stored.
+    The order decides where each insert lands in the B-tree, not what is stored:
+    lines sharing that field keep their file order, so a row written twice (one
+    student on two roster lines) still takes the later line, as in file order.
+    Keys that cannot be compared (a None) keep file order.
     """
-    keys = columns[key[0]] if len(key) == 1 else list(zip(*(columns[k] for k in key), strict=True))
+    first = columns[key[0]]
     try:
-        return sorted(range(len(keys)), key=keys.__getitem__)
+        return sorted(range(len(first)), key=first.__getitem__)
     except TypeError:
-        return list(range(len(keys)))
+        return list(range(len(first)))
 
 
 def _is_plain(column: pa.Array) -> bool:

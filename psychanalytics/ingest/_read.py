@@ -313,7 +313,7 @@ def _csv_chunks(source: Source) -> Iterator[Chunk]:
     width = len(source.headers)
     names = [f"c{i}" for i in range(width)]
     # pieces of 1-8 MB, about an eighth of the file: big enough to amortise per-chunk work on a
-    # million-row wave, small enough to keep memory flat and report progress on a modest file
+    # million-row wave, small enough to report progress on a modest file
     piece_bytes = int(min(_MAX_PIECE_BYTES, max(_BLOCK_BYTES, source.size // 8)))
     options = _CsvOptions(
         names,
@@ -337,7 +337,8 @@ def _csv_pieces(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
     """The file in pieces of about ``size`` bytes, each ending at a line break, with the offset it ends at.
 
     A piece is cut after a LF byte, which in UTF-8 and GB18030 is never part of
-    another character; a file whose lines end in a bare CR is one piece.
+    another character, or — in a file whose lines end in a bare CR (Excel for Mac) —
+    after a CR that is followed by something else than LF.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
@@ -349,7 +350,7 @@ def _csv_pieces(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
         rest = b""
         while block := fh.read(size):
             block = rest + block
-            cut = block.rfind(b"\n") + 1
+            cut = block.rfind(b"\n") + 1 or block.rfind(b"\r", 0, len(block) - 1) + 1
             rest = block[cut:]
             if cut:
                 yield block[:cut], fh.tell() - len(rest)
@@ -372,6 +373,8 @@ class _CsvOptions:
         with the wrong number of fields stands: a piece holding one is parsed
         again on one thread (rare, and only that piece).
         """
+        if skip and len(piece.splitlines()) <= skip:  # the header, unterminated, and nothing after it
+            return [pa.array([], pa.string()) for _ in self.names], []
         columns, refused = self._read(piece, skip, threads=True)
         if refused:
             columns, refused = self._read(piece, skip, threads=False)

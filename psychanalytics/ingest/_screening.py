@@ -282,7 +282,8 @@ def item_codes(arr: pa.Array, allowed: tuple[int, ...]) -> tuple[np.ndarray, np.
     text = pc.utf8_trim_whitespace(arr)
     empty = pc.equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
     is_int = pc.match_substring_regex(text, r"^\+?\d{1,3}$").to_numpy(zero_copy_only=False)
-    values = pc.cast(pc.if_else(pa.array(is_int), text, pa.scalar(None, pa.string())), pa.int16())
+    digits = pc.replace_substring_regex(text, r"^\+", "")  # Arrow's cast refuses a sign a person may write
+    values = pc.cast(pc.if_else(pa.array(is_int), digits, pa.scalar(None, pa.string())), pa.int16())
     values = values.fill_null(-1).to_numpy(zero_copy_only=False)
     in_set = is_int & (values < 128) & lut[np.clip(values, 0, 127)]
     not_int = ~empty & ~is_int

@@ -240,9 +240,9 @@ def _joined(blobs: list[bytes] | np.ndarray) -> bytes:
 class Serial:
     """The database work of one import, run in submission order on one background thread.
 
-    While the thread writes one chunk (SQLite releases the GIL inside a statement),
-    the caller reads and checks the next: on two cores a million-row wave spends
-    its write time in parallel with its parse time. The connection is only ever
+    While the thread writes one slice of rows (SQLite releases the GIL inside a
+    statement), the caller builds and scores the next; while the file is read, it
+    writes the refused lines of one chunk as the caller checks the next. The connection is only ever
     used by that thread between :meth:`submit` and :meth:`drain`. At most
     ``ahead`` jobs wait, which bounds memory; the first failure is raised by the
     next :meth:`submit` or by :meth:`drain`, and the transaction then rolls back.
