@@ -38,7 +38,7 @@ from psychanalytics.store import queries
 
 viz.use_notebook_renderer()
 
-engine = store.connect(db)
+engine = store.connect_existing(db, read_only=True)
 print("演示数据 / synthetic demo data" if queries.is_synthetic(engine) else "真实数据 / real data")
 print("数据截至 / data as of:", queries.data_as_of(engine))
 

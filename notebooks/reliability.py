@@ -40,7 +40,7 @@ from psychanalytics import instruments as registry
 from psychanalytics import psychometrics as pm
 from psychanalytics import store
 
-engine = store.connect(db)
+engine = store.connect_existing(db, read_only=True)
 waves = store.list_waves(engine)["wave_id"].tolist() if wave is None else [wave]
 reference_wave = reference_wave or waves[0]
 print("waves / 批次:", waves, "| reference wave / 常模批次:", reference_wave)

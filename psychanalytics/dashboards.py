@@ -189,7 +189,7 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         If ``db`` names a SQLite file that does not exist (a dashboard never creates one).
     """
     min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
-    engine = db if isinstance(db, sa.Engine) else store.connect_existing(db)
+    engine = db if isinstance(db, sa.Engine) else store.connect_existing(db, read_only=True)
     try:
         screened = queries.screened_per_wave(engine)
         bands = queries.band_distribution(engine, instrument="phq9", scale="total")

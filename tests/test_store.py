@@ -158,6 +158,28 @@ def test_sqlite_pragmas(sqlite_engine):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
 
 
+def test_a_read_only_engine_reads_and_the_database_refuses_its_writes(engine):
+    """Dashboards and notebooks read through it: a write fails in the database, not by convention."""
+    school = dict(school_id="S01", name="示例实验小学", stage="primary", location="urban")
+    with engine.begin() as conn:
+        store.upsert(conn, schema.school, [school])
+    reader = store.connect_existing(engine.url, read_only=True)
+    try:
+        with reader.connect() as conn:
+            assert conn.execute(sa.select(schema.school.c.name)).scalar_one() == "示例实验小学"
+        with pytest.raises(sa.exc.DBAPIError, match="read-only|readonly"), reader.begin() as conn:
+            conn.execute(schema.school.delete())
+    finally:
+        reader.dispose()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.school)).scalar_one() == 1
+
+
+def test_read_only_needs_a_database_file():
+    with pytest.raises(ValueError, match="SQLite file"):
+        store.connect("sqlite://", read_only=True)
+
+
 def test_write_scores_splits_the_wide_frame(engine):
     scored = pd.DataFrame(
         {

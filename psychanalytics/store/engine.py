@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -10,17 +11,22 @@ from psychanalytics.config import Settings
 from psychanalytics.store.schema import metadata
 
 
-def resolve_url(db: str | Path | None = None) -> str:
+def resolve_url(db: str | Path | sa.URL | None = None) -> str:
     """Turn a path or SQLAlchemy URL into a URL.
 
     ``None`` means ``PSYCHANALYTICS_DB`` (default ``data/demo.sqlite``). A value
-    containing ``://`` is taken as a URL; anything else is a SQLite file path.
+    containing ``://`` is taken as a URL; anything else is a SQLite file path. A
+    :class:`sqlalchemy.URL` (an engine's ``url``) keeps its password.
 
     >>> resolve_url("sqlite://")
     'sqlite://'
     >>> resolve_url("/tmp/x.sqlite")
     'sqlite:////tmp/x.sqlite'
+    >>> resolve_url(sa.make_url("postgresql://u:secret@host/db"))
+    'postgresql://u:secret@host/db'
     """
+    if isinstance(db, sa.URL):
+        return db.render_as_string(hide_password=False)
     db = Settings.from_env().db if db is None else str(db)
     if "://" in db:
         return db
@@ -36,25 +42,55 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def connect(db: str | Path | None = None, **engine_kw) -> sa.Engine:
+def _sqlite_read_only_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def connect(db: str | Path | sa.URL | None = None, *, read_only: bool = False, **engine_kw) -> sa.Engine:
     """Create an engine for a path or URL (see :func:`resolve_url`).
 
     SQLite connections get ``foreign_keys=ON``, a 30 s busy timeout, WAL and
     ``synchronous=FULL`` (the system of record must survive a power loss).
     A PostgreSQL URL written ``postgresql://`` uses the psycopg 3 driver.
+
+    With ``read_only=True`` every write is refused by the database itself: SQLite
+    opens the file with ``mode=ro`` (it must exist), PostgreSQL sessions start
+    with ``default_transaction_read_only``. Dashboards and notebooks read this way.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.sqlite"
+    >>> create_all(connect(path))
+    >>> with connect(path, read_only=True).begin() as conn:
+    ...     conn.exec_driver_sql("DELETE FROM school")
+    Traceback (most recent call last):
+    ...
+    sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) attempt to write a readonly database
+    ...
     """
     url = sa.make_url(resolve_url(db))
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    # SQL parameters are students' data: keep them out of error messages and logs
-    if url.get_backend_name() == "sqlite":
+    sqlite = url.get_backend_name() == "sqlite"
+    connect_args = engine_kw.pop("connect_args", {})
+    if sqlite:
         # the importer hands its connection to one writer thread (never two threads at once)
-        engine_kw["connect_args"] = {"check_same_thread": False, **engine_kw.get("connect_args", {})}
-    engine = sa.create_engine(url, **{"hide_parameters": True, **engine_kw})
-    if url.get_backend_name() == "sqlite":
-        if url.database:
+        connect_args = {"check_same_thread": False, **connect_args}
+    if read_only and sqlite:
+        if not url.database or url.database == ":memory:":
+            raise ValueError("a read-only connection needs a SQLite file, not an in-memory database")
+        url = url.set(database=f"file:{quote(url.database)}", query={"mode": "ro", "uri": "true"})
+    elif read_only:
+        connect_args = {**connect_args, "options": "-c default_transaction_read_only=on"}
+    # SQL parameters are students' data: keep them out of error messages and logs
+    engine = sa.create_engine(url, connect_args=connect_args, **{"hide_parameters": True, **engine_kw})
+    if sqlite:
+        if url.database and not read_only:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
     return engine
 
 
@@ -62,7 +98,9 @@ class StoreNotFoundError(FileNotFoundError):
     """The database named does not exist or has no psychanalytics tables."""
 
 
-def connect_existing(db: str | Path | None = None, **engine_kw) -> sa.Engine:
+def connect_existing(
+    db: str | Path | sa.URL | None = None, *, read_only: bool = False, **engine_kw
+) -> sa.Engine:
     """Like :func:`connect`, but refuse a database that does not exist or was never initialised.
 
     A mistyped path must not silently become a new empty database.
@@ -80,7 +118,7 @@ def connect_existing(db: str | Path | None = None, **engine_kw) -> sa.Engine:
                 f"数据库不存在 / database not found: {parsed.database} "
                 "(create it with `psychanalytics init --db PATH`, or build the demo with `psychanalytics demo`)"
             )
-    engine = connect(url, **engine_kw)
+    engine = connect(url, read_only=read_only, **engine_kw)
     if not sa.inspect(engine).has_table("school"):
         engine.dispose()
         raise StoreNotFoundError(
