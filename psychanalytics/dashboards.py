@@ -82,13 +82,32 @@ def _banner() -> widgets.HTML:
     )
 
 
-def _header(as_of: object, synthetic: bool) -> widgets.HTML:
-    as_of_text = "暂无普测数据" if as_of is None else f"数据截至 {as_of:%Y年%m月%d日}"
+def _header(as_of: object, *, readable: bool = True) -> widgets.HTML:
+    if not readable:
+        as_of_text, english = "数据暂时无法读取", "data unavailable"
+    else:
+        as_of_text = "暂无普测数据" if as_of is None else f"数据截至 {as_of:%Y年%m月%d日}"
+        english = "data as of " + (str(as_of) if as_of else "—")
     return widgets.HTML(
         f'<h1 style="margin:4px 0 0 0;font-size:30px">{OVERVIEW_TITLE}</h1>'
         f'<div style="font-size:14px;color:#444">{_en("Zhonglou District student mental health overview")}'
-        f" &nbsp;·&nbsp; {as_of_text} "
-        f"{_en('data as of ' + (str(as_of) if as_of else '—'))}</div>"
+        f" &nbsp;·&nbsp; {as_of_text} {_en(english)}</div>"
+    )
+
+
+def _unavailable() -> widgets.VBox:
+    """The page shown when the database cannot be read: what to do, in Chinese first; no detail leaks."""
+    return widgets.VBox(
+        [
+            _header(None, readable=False),
+            widgets.HTML(
+                '<div style="border:2px solid #b02a37;border-radius:6px;padding:12px 16px;margin-top:12px;'
+                'background:#fdf2f2;font-size:18px">暂时无法读取数据，本页没有显示任何数字。请联系数据管理员检查数据库。'
+                f"<br>{_en('The data cannot be read right now, so no figure is shown. Please ask the data administrator to check the database.')}"
+                "</div>"
+            ),
+        ],
+        layout=widgets.Layout(width="100%"),
     )
 
 
@@ -183,14 +202,18 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
     ipywidgets.VBox
         Children in page order: [banner], header, headline cards, chart row, footer.
 
+        A database that cannot be read (a damaged file, a server that is down)
+        gives a page saying so — in Chinese first, with no path or error text.
+
     Raises
     ------
     FileNotFoundError
         If ``db`` names a SQLite file that does not exist (a dashboard never creates one).
     """
     min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
-    engine = db if isinstance(db, sa.Engine) else store.connect_existing(db, read_only=True)
+    engine = None
     try:
+        engine = db if isinstance(db, sa.Engine) else store.connect_existing(db, read_only=True)
         screened = queries.screened_per_wave(engine)
         bands = queries.band_distribution(engine, instrument="phq9", scale="total")
         elevated = queries.share_at_or_above(
@@ -199,8 +222,10 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         staffing = queries.staffing_coverage(engine)
         as_of = queries.data_as_of(engine)
         synthetic = queries.is_synthetic(engine)
+    except sa.exc.DBAPIError:
+        return _unavailable()
     finally:
-        if engine is not db:
+        if engine is not None and engine is not db:
             engine.dispose()
 
     screened = _suppress(screened, min_cell, ("n", ()), ("enrolled", ()))
@@ -238,7 +263,7 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         layout=widgets.Layout(width="100%", flex_flow="row wrap"),  # narrow screens: charts wrap
     )
     children = [
-        _header(as_of, synthetic),
+        _header(as_of),
         _cards(screened, elevated, staffing, min_cell),
         charts,
         _footer(min_cell),
@@ -296,8 +321,8 @@ def serve(*, db: str | Path | None = None, port: int = 8866, open_browser: bool 
     except store.StoreNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 2
-    except sa.exc.DatabaseError:
-        pass  # an unreadable database: the page reports it, without a traceback
+    except sa.exc.DBAPIError as exc:  # the page says the data cannot be read; the detail is for this terminal
+        print(f"数据库无法读取 / the database cannot be read: {exc.orig or exc}", file=sys.stderr)
     templates = str(notebook.parent / "share" / "jupyter")
     jupyter_path = os.pathsep.join(p for p in (templates, os.environ.get("JUPYTER_PATH")) if p)
     env = {**os.environ, "PSYCHANALYTICS_DB": url, "JUPYTER_PATH": jupyter_path}

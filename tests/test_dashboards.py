@@ -136,6 +136,14 @@ def test_empty_store_builds_a_page_saying_no_data(sqlite_engine):
     assert len(_figures(page)) == 3
 
 
+def test_an_unreadable_database_gives_a_page_saying_so(tmp_path):
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"this is not a SQLite database" * 100)
+    text = _html(dashboards.build_overview(broken))
+    assert "暂时无法读取数据" in text and "cannot be read" in text and "暂无普测数据" not in text
+    assert "broken.sqlite" not in text and "database disk image" not in text and "<10" not in text
+
+
 def test_missing_database_is_an_error_and_is_not_created(tmp_path, capsys):
     missing = tmp_path / "nowhere.sqlite"
     with pytest.raises(FileNotFoundError, match="nowhere.sqlite"):
@@ -311,7 +319,7 @@ def test_a_failing_kernel_shows_no_traceback(tmp_path):
             try:
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
                 page.goto(url, timeout=120_000)
-                page.wait_for_function("() => document.body.innerText.includes('error')", timeout=120_000)
+                page.wait_for_function("() => document.body.innerText.includes('无法读取')", timeout=120_000)
                 body = page.inner_text("body")
                 content = page.content()
             finally:
@@ -319,5 +327,6 @@ def test_a_failing_kernel_shows_no_traceback(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+    assert "暂时无法读取数据" in body and "data administrator" in body and "error" not in body
     for leak in ("Traceback", "DatabaseError", "broken.sqlite", "sqlalchemy", "build_overview"):
         assert leak not in body and leak not in content
