@@ -251,25 +251,10 @@ class _Importer:
 
     def chunk(self, chunk: _read.Chunk) -> None:
         """Check one chunk: refused lines go to quarantine now, accepted rows wait for :meth:`finish`."""
-        st, headers, lay = self.state, self.source.headers, self.lay
+        st = self.state
         st.rows_read += len(chunk) + len(chunk.bad_rows)
         st.blank += chunk.blank
-        refused = [
-            self._refuse(
-                line_no,
-                [
-                    Problem(
-                        line_no,
-                        "（整行）/ (row)",
-                        f"{n_fields} 列，表头 {len(headers)} 列 / {n_fields} fields, header has {len(headers)}",
-                        "short_row",
-                    )
-                ],
-                text,
-                _read.masked_line(text, self._identifying),
-            )
-            for line_no, text, n_fields in chunk.bad_rows
-        ]
+        refused = [self._refuse_short_row(*bad) for bad in chunk.bad_rows]
         n = len(chunk)
         if not n:
             self._quarantine(refused)
@@ -280,6 +265,44 @@ class _Importer:
         def refuse(i: int, column: str, value: str, reason: str) -> None:
             problems.setdefault(i, []).append(Problem(lines[i], column, value, reason))
 
+        columns, texts = self._parse(chunk, refuse)
+        # every cell counts for "the same line again": field texts, item codes, and the other columns' text
+        apart = set(self.lay.fields.values()) | set(self.lay.items)
+        raw = [chunk.columns[idx].to_pylist() for idx in range(len(self.source.headers)) if idx not in apart]
+        signatures = _signatures([*raw, *texts.values(), columns.get("items")], n)
+        todo = [i for i in range(n) if i not in problems]
+        self._check(columns, texts, todo, refuse)
+        if problems:
+            todo = [i for i in todo if i not in problems]
+        repeated = self._deduplicate(columns, todo, chunk.line_nos, signatures, refuse)
+        refused += [
+            self._refuse(
+                lines[i],
+                problems[i],
+                _read.row_text(chunk, i),
+                _read.row_text(chunk, i, mask=self._identifying),
+            )
+            for i in sorted(problems)
+        ]
+        self._quarantine(refused)
+        accepted = [i for i in todo if i not in problems and i not in repeated]
+        if accepted:
+            self.kept.append(columns if len(accepted) == n else take(columns, accepted))
+        st.stored += len(accepted)
+
+    def _refuse_short_row(self, line_no: int, text: str, n_fields: int) -> dict:
+        headers = self.source.headers
+        problem = Problem(
+            line_no,
+            "（整行）/ (row)",
+            f"{n_fields} 列，表头 {len(headers)} 列 / {n_fields} fields, header has {len(headers)}",
+            "short_row",
+        )
+        return self._refuse(line_no, [problem], text, _read.masked_line(text, self._identifying))
+
+    def _parse(self, chunk: _read.Chunk, refuse) -> tuple[Columns, dict[str, list[str]]]:
+        """The chunk's fields parsed (pids in place of 学籍号), item codes, summary scores; and the field texts."""
+        headers, lay = self.source.headers, self.lay
         columns: Columns = {}
         texts = {name: chunk.columns[idx].to_pylist() for name, idx in lay.fields.items()}
         for f in self.kind.fields:
@@ -300,56 +323,43 @@ class _Importer:
         if lay.summary:
             columns["reported"] = self._summary(chunk, refuse)
         self._identify(columns)
-        # every cell counts for "the same line again": field texts, item codes, and the other columns' text
-        apart = set(lay.fields.values()) | set(lay.items)
-        raw = [chunk.columns[idx].to_pylist() for idx in range(len(headers)) if idx not in apart]
-        signatures = _signatures([*raw, *texts.values(), columns.get("items")], n)
-        todo = [i for i in range(n) if i not in problems]
+        return columns, texts
+
+    def _check(self, columns: Columns, texts: dict[str, list[str]], rows: list[int], refuse) -> None:
+        """Run the kind's cross-field checks whose fields the file has on ``rows``."""
+        headers, fields = self.source.headers, self.lay.fields
         for check in self.kind.checks:
             if set(getattr(check, "needs", ())) <= columns.keys():
-                for i, column, reason in check(columns, todo, self.ctx):
-                    idx = lay.fields.get(column)
+                for i, column, reason in check(columns, rows, self.ctx):
                     value = texts[column][i] if column in texts else ""
-                    refuse(i, headers[idx] if idx is not None else column, value, reason)
-        if problems:
-            todo = [i for i in todo if i not in problems]
-        # name the key as the file does: a pid is the 学籍号 column, a staff_id the 工号 column
-        key_sources = [_KEY_SOURCES.get(field, field) for field in self.kind.key]
-        key_columns = ", ".join(headers[lay.fields[f]] if f in lay.fields else f for f in key_sources)
-        key_of = [columns[f] for f in self.kind.key]
-        keys = (
-            [tuple(column[i] for column in key_of) for i in todo]
-            if len(key_of) > 1
-            else [key_of[0][i] for i in todo]
-        )
-        repeated: set[int] = set()
-        tag = st.firsts.add_chunk(chunk.line_nos, signatures)
-        if st.firsts.all_new(keys):  # the usual file: every row is its key's first
-            st.firsts.record(keys, tag, todo)
+                    refuse(i, headers[fields[column]] if column in fields else column, value, reason)
+
+    def _deduplicate(self, columns: Columns, rows: list[int], lines, signatures, refuse) -> set[int]:
+        """Rows repeating an earlier line exactly (returned, counted); other repeated keys are refused."""
+        st, headers, fields = self.state, self.source.headers, self.lay.fields
+        key_columns = [columns[f] for f in self.kind.key]
+        if len(key_columns) > 1:
+            keys = [tuple(column[i] for column in key_columns) for i in rows]
         else:
-            for i, key in zip(todo, keys, strict=True):
-                first = st.firsts.first(key)
-                if first is None:
-                    st.firsts.record([key], tag, [i])
-                elif first[1] == signatures[i]:
-                    st.duplicates += 1
-                    repeated.add(i)
-                else:
-                    refuse(i, key_columns, f"同第 {first[0]} 行 / as line {first[0]}", "duplicate_key")
-        refused += [
-            self._refuse(
-                lines[i],
-                problems[i],
-                _read.row_text(chunk, i),
-                _read.row_text(chunk, i, mask=self._identifying),
-            )
-            for i in sorted(problems)
-        ]
-        self._quarantine(refused)
-        accepted = [i for i in todo if i not in problems and i not in repeated]
-        if accepted:
-            self.kept.append(columns if len(accepted) == n else take(columns, accepted))
-        st.stored += len(accepted)
+            keys = [key_columns[0][i] for i in rows]
+        tag = st.firsts.add_chunk(lines, signatures)
+        if st.firsts.all_new(keys):  # the usual file: every row is its key's first
+            st.firsts.record(keys, tag, rows)
+            return set()
+        # name the key as the file does: a pid is the 学籍号 column, a staff_id the 工号 column
+        named = [_KEY_SOURCES.get(field, field) for field in self.kind.key]
+        key_names = ", ".join(headers[fields[f]] if f in fields else f for f in named)
+        repeated = set()
+        for i, key in zip(rows, keys, strict=True):
+            first = st.firsts.first(key)
+            if first is None:
+                st.firsts.record([key], tag, [i])
+            elif first[1] == signatures[i]:
+                st.duplicates += 1
+                repeated.add(i)
+            else:
+                refuse(i, key_names, f"同第 {first[0]} 行 / as line {first[0]}", "duplicate_key")
+        return repeated
 
     def finish(self, progress: Callable[[float], None] | None = None) -> None:
         """Store the accepted rows of the whole file in key order, one slice at a time.
