@@ -202,13 +202,10 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
     ipywidgets.VBox
         Children in page order: [banner], header, headline cards, chart row, footer.
 
-        A database that cannot be read (a damaged file, a server that is down)
-        gives a page saying so — in Chinese first, with no path or error text.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``db`` names a SQLite file that does not exist (a dashboard never creates one).
+        A database that is missing (never created: a dashboard creates nothing) or
+        cannot be read (a damaged file, a server that is down) gives a page saying
+        so — in Chinese first, with no path or error text; the detail goes to the
+        server's terminal (the kernel's own standard error, not the page).
     """
     min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
     engine = None
@@ -222,7 +219,8 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         staffing = queries.staffing_coverage(engine)
         as_of = queries.data_as_of(engine)
         synthetic = queries.is_synthetic(engine)
-    except sa.exc.DBAPIError:
+    except (store.StoreNotFoundError, sa.exc.DBAPIError) as exc:
+        print(f"数据库无法读取 / the database cannot be read: {exc}", file=sys.__stderr__, flush=True)
         return _unavailable()
     finally:
         if engine is not None and engine is not db:
@@ -317,7 +315,7 @@ def serve(*, db: str | Path | None = None, port: int = 8866, open_browser: bool 
         return 2
     url = store.resolve_url(db)
     try:
-        store.connect_existing(url).dispose()
+        store.connect_existing(url, read_only=True).dispose()
     except store.StoreNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -380,6 +380,18 @@ def test_write_rows_keeps_each_conflict_policy_on_both_databases(db):
     ]
 
 
+def test_a_value_postgresql_refuses_in_copy_is_reported_without_the_value(pg_engine):
+    from psychanalytics.ingest._write import write_rows
+
+    secret = "G320402201201010012-not-a-pid-at-all"
+    with pytest.raises(sa.exc.DBAPIError) as refused, pg_engine.begin() as conn:
+        write_rows(conn, schema.student, {"pid": [secret], "gender": "F"})
+    assert "COPY into student" in str(refused.value) and "SQLSTATE 22001" in str(refused.value)
+    assert secret not in str(refused.value) and secret not in repr(refused.value.__cause__)
+    with pg_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.student)).scalar_one() == 0
+
+
 @pytest.mark.parametrize(
     ("keys", "blobs"),
     [

@@ -175,6 +175,17 @@ def test_a_read_only_engine_reads_and_the_database_refuses_its_writes(engine):
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.school)).scalar_one() == 1
 
 
+def test_read_only_keeps_the_postgresql_options_already_given(pg_engine):
+    url = pg_engine.url.update_query_dict({"options": "-c application_name=psychanalytics-test"})
+    reader = store.connect(url, read_only=True)
+    try:
+        with reader.connect() as conn:
+            assert conn.exec_driver_sql("SHOW application_name").scalar_one() == "psychanalytics-test"
+            assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar_one() == "on"
+    finally:
+        reader.dispose()
+
+
 def test_read_only_needs_a_database_file():
     with pytest.raises(ValueError, match="SQLite file"):
         store.connect("sqlite://", read_only=True)

@@ -130,21 +130,32 @@ def _copy_then_upsert(
     COPY streams rows without a statement per row: a 200,000-row wave goes in
     several times faster than through ``executemany``. The upsert is the one
     :func:`~psychanalytics.store.upsert_statement` builds, so its conflict
-    policy is the same. Rows must not repeat a key unless the policy is ``keep``.
+    policy is the same. Rows must not repeat a key unless the policy is ``keep``,
+    and values must already have their column's Python type (the importer's
+    parsers give them): COPY sends text, without SQLAlchemy's type processing.
+    A failure is raised as :class:`sqlalchemy.exc.DBAPIError` naming the table and
+    the SQLSTATE only — PostgreSQL's own message would quote the student's value.
     """
     stage = sa.table(f"_stage_{table.name}", *(sa.column(c) for c in columns))
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
+    # dropped first and after: two writes to one table in a transaction reuse the name
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(stage.name)}")
     conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {quote(stage.name)} ON COMMIT DROP AS "
-        f"SELECT {names} FROM {quote(table.name)} WITH NO DATA"
+        f"CREATE TEMPORARY TABLE {quote(stage.name)} AS "
+        f"SELECT {names} FROM {conn.dialect.identifier_preparer.format_table(table)} WITH NO DATA"
     )
-    with conn.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {quote(stage.name)} ({names}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
-    select = sa.select(*stage.c).where(sa.true())
-    conn.execute(upsert_statement(conn, table, columns, on_conflict=on_conflict, rows_from=select))
+    try:
+        with conn.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {quote(stage.name)} ({names}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+    except conn.dialect.dbapi.Error as exc:
+        reason = f"COPY into {table.name} refused a row (SQLSTATE {exc.sqlstate}, {type(exc).__name__})"
+        raise sa.exc.DBAPIError(None, None, RuntimeError(reason), hide_parameters=True) from None
+    conn.execute(
+        upsert_statement(conn, table, columns, on_conflict=on_conflict, rows_from=sa.select(*stage.c))
+    )
     conn.exec_driver_sql(f"DROP TABLE {quote(stage.name)}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,19 +34,27 @@ def resolve_url(db: str | Path | sa.URL | None = None) -> str:
     return f"sqlite:///{Path(db).expanduser().resolve()}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.close()
+_READ_PRAGMAS = ("busy_timeout=30000",)
+_WRITE_PRAGMAS = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL")
+"""Set on every SQLite connection that may write (``journal_mode=WAL`` itself writes the file header)."""
 
 
-def _sqlite_read_only_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(*settings: str):
+    """A ``connect`` listener that sets ``PRAGMA`` ``settings`` on each new SQLite connection."""
+
+    def listener(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        for setting in settings:
+            cursor.execute(f"PRAGMA {setting}")
+        cursor.close()
+
+    return listener
+
+
+def _read_only_options(url: sa.URL, connect_args: dict) -> str:
+    """libpq ``options`` that keep the ones already given (connect_args, URL, ``PGOPTIONS``) and add read-only."""
+    given = connect_args.get("options") or url.query.get("options") or os.environ.get("PGOPTIONS")
+    return " ".join(o for o in (given, "-c default_transaction_read_only=on") if o)
 
 
 def connect(db: str | Path | sa.URL | None = None, *, read_only: bool = False, **engine_kw) -> sa.Engine:
@@ -55,9 +64,11 @@ def connect(db: str | Path | sa.URL | None = None, *, read_only: bool = False, *
     ``synchronous=FULL`` (the system of record must survive a power loss).
     A PostgreSQL URL written ``postgresql://`` uses the psycopg 3 driver.
 
-    With ``read_only=True`` every write is refused by the database itself: SQLite
+    With ``read_only=True`` writes are refused by the database itself: SQLite
     opens the file with ``mode=ro`` (it must exist), PostgreSQL sessions start
-    with ``default_transaction_read_only``. Dashboards and notebooks read this way.
+    with ``default_transaction_read_only`` (added to any ``options`` already given).
+    Dashboards and notebooks read this way. It guards against mistakes; on a shared
+    server a ``SELECT``-only role is the boundary (a session may turn read-only off).
 
     Examples
     --------
@@ -82,15 +93,18 @@ def connect(db: str | Path | sa.URL | None = None, *, read_only: bool = False, *
     if read_only and sqlite:
         if not url.database or url.database == ":memory:":
             raise ValueError("a read-only connection needs a SQLite file, not an in-memory database")
-        url = url.set(database=f"file:{quote(url.database)}", query={"mode": "ro", "uri": "true"})
+        url = url.set(
+            database=f"file:{quote(url.database)}", query={**url.query, "mode": "ro", "uri": "true"}
+        )
     elif read_only:
-        connect_args = {**connect_args, "options": "-c default_transaction_read_only=on"}
+        connect_args = {**connect_args, "options": _read_only_options(url, connect_args)}
     # SQL parameters are students' data: keep them out of error messages and logs
     engine = sa.create_engine(url, connect_args=connect_args, **{"hide_parameters": True, **engine_kw})
     if sqlite:
         if url.database and not read_only:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        sa.event.listen(engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
+        settings = _READ_PRAGMAS if read_only else _READ_PRAGMAS + _WRITE_PRAGMAS
+        sa.event.listen(engine, "connect", _sqlite_pragmas(*settings))
     return engine
 
 
