@@ -11,8 +11,10 @@ REPORT_HEADERS = ("行号", "列", "值", "问题", "问题说明 / reason", "�
 def write_report(path: str | Path, problems, raw_rows, *, source_name: str) -> Path:
     """Write one line per refused value (the raw row repeated) to an XLSX file; return its path.
 
-    The file holds names and 学籍号 exactly as the school sent them: it is as
-    sensitive as the source file and goes back to the school only.
+    Lines come in file order, with a filter on every column (a secretary fixes
+    one kind of problem at a time). The file holds names and 学籍号 exactly as
+    the school sent them: it is as sensitive as the source file and goes back to
+    the school only.
 
     Examples
     --------
@@ -33,9 +35,11 @@ def write_report(path: str | Path, problems, raw_rows, *, source_name: str) -> P
     ws.append(REPORT_HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row_problems, raw in zip(problems, raw_rows, strict=True):
+    lines = sorted(zip(problems, raw_rows, strict=True), key=lambda line: line[0][0].line_no)
+    for row_problems, raw in lines:
         for problem in row_problems:
             ws.append((problem.line_no, problem.column, problem.value, problem.reason, problem.message, raw))
+    ws.auto_filter.ref = ws.dimensions
     for letter, width in zip("ABCDEF", (8, 16, 16, 18, 48, 60), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
