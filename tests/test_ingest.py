@@ -334,6 +334,35 @@ def test_a_mac_csv_with_bare_cr_line_ends_is_read_in_pieces(lite, tmp_path):
     assert sum(len(c) for c in chunks) == 79_999
 
 
+def test_a_quote_that_never_closes_refuses_the_file_naming_its_line(lite, tmp_path):
+    """Arrow would merge every line after the quote into one refused row: students would go missing."""
+    lines = _phq9_lines([f"Q{i}" for i in range(1, 10)], [(f"G{i}", "甲", [1] * 9) for i in range(1, 6)])
+    lines[2] = lines[2].replace(",甲,", ',"甲,')
+    before = store.table_counts(lite)
+    with pytest.raises(ingest.IngestError, match="第 3 行的引号没有闭合，其后 3 行") as refused:
+        ingest.import_file(
+            lite,
+            "screening",
+            _write(tmp_path / "x.csv", lines),
+            key=KEY,
+            wave="2025-autumn",
+            instrument="phq9",
+        )
+    assert "line 3 opens a quote" in str(refused.value) and "G2" not in str(refused.value)
+    assert store.table_counts(lite) == before
+
+
+def test_a_quoted_cell_over_two_lines_is_one_value_and_later_lines_keep_their_numbers(lite, tmp_path):
+    rows = [("G1", "甲", [1] * 9), ("G2", "乙", [2] * 9), ("G3", "丙", [7] * 9)]
+    lines = _phq9_lines([f"Q{i}" for i in range(1, 10)], rows)
+    lines[1] = lines[1].replace(",甲,", ',"甲\n（转学）",')  # G1 spans lines 2-3, G3 stands on line 5
+    result = ingest.import_file(
+        lite, "screening", _write(tmp_path / "x.csv", lines), key=KEY, wave="2025-autumn", instrument="phq9"
+    )
+    assert (result.rows_read, result.stored, result.quarantined) == (3, 2, 1)
+    assert {(p.line_no, p.reason) for p in result.problems[0]} == {(5, "out_of_range")}
+
+
 def test_a_short_row_deep_in_a_long_file_keeps_its_line_number(lite, tmp_path):
     """Pieces after the first are parsed on several threads; the refused row still names its own line."""
     header = ",".join(["学籍号", "姓名", *[f"Q{i}" for i in range(1, 10)]])

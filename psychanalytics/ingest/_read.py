@@ -325,12 +325,66 @@ def _csv_chunks(source: Source) -> Iterator[Chunk]:
     for piece, end in _csv_pieces(source.path, piece_bytes):
         skip = source.header_line if first_line == 1 else 0
         columns, refused = options.parse(piece, skip)
-        bad = [(first_line - 1 + number, text, n) for number, text, n in refused if text.strip()]
+        # Arrow numbers rows, not lines (a quoted value may run over several): map row → its first line
+        rows = skip + len(columns[0]) + len(refused)  # every line is a row or refused, blank ones too
+        line_of = first_line - 1 + _row_lines(piece, rows, options)
+        for number, text, n_fields in refused:
+            if "\n" in text or "\r" in text:
+                raise _unclosed_quote(source, int(line_of[number - 1]), text, n_fields)
+        bad = [(int(line_of[number - 1]), text, n) for number, text, n in refused if text.strip()]
         blank = len(refused) - len(bad)
-        skipped = {first_line - 1 + number for number, _, _ in refused}
-        line_nos = _line_numbers(first_line + skip, len(columns[0]), skipped)
-        first_line += skip + len(columns[0]) + len(refused)  # every line is a row or refused, blank ones too
-        yield _drop_blank(columns, line_nos, bad, blank, end)
+        data_rows = _line_numbers(skip + 1, len(columns[0]), {number for number, _, _ in refused})
+        first_line += _count_lines(piece)
+        yield _drop_blank(columns, line_of[data_rows - 1], bad, blank, end)
+
+
+def _count_lines(piece: bytes) -> int:
+    """Lines in ``piece``, however they end (LF, CRLF or a bare CR); a last line without its end counts.
+
+    >>> _count_lines(b"a\\r\\nb\\rc\\nd"), _count_lines(b"a\\n"), _count_lines(b"")
+    (4, 1, 0)
+    """
+    ends = piece.count(b"\n")
+    if b"\r" in piece:  # CRLF ends count once, bare CRs too (scanning for CRLF costs more: only then)
+        ends += piece.count(b"\r") - piece.count(b"\r\n")
+    return ends + (1 if piece and piece[-1:] not in (b"\n", b"\r") else 0)
+
+
+def _row_lines(piece: bytes, rows: int, options: _CsvOptions) -> np.ndarray:
+    """The line (1-based, in ``piece``) on which each of its ``rows`` rows starts.
+
+    One row per line unless a quoted value runs over lines; then Python's csv
+    module, which counts the lines it reads, finds where each row starts. Should
+    its rows differ from Arrow's count, rows are numbered as lines.
+    """
+    if _count_lines(piece) != rows:
+        codec = "utf-8-sig" if options.encoding == "utf8" else options.encoding
+        reader = csv.reader(io.StringIO(piece.decode(codec), newline=""), delimiter=options.delimiter)
+        starts, read = [], 0
+        try:
+            for _ in reader:
+                starts.append(read + 1)
+                read = reader.line_num
+        except csv.Error:  # a quote that never closes: Arrow's rows say where it starts
+            starts = []
+        if len(starts) == rows:
+            return np.asarray(starts, dtype=np.int64)
+    return np.arange(1, rows + 1, dtype=np.int64)
+
+
+def _unclosed_quote(source: Source, line: int, text: str, n_fields: int) -> IngestError:
+    """A refused row running over several lines: a quote opened on ``line`` swallowed the lines after it.
+
+    Refused whole: row by row, the lines it swallowed would be counted as one
+    refused line and every student on them would be missing from the import.
+    """
+    merged = len(text.splitlines()) - 1
+    return IngestError(
+        f"{source.path.name}: 第 {line} 行的引号没有闭合，其后 {merged} 行被并进了这一行（{n_fields} 列，表头 "
+        f"{len(source.headers)} 列）；请在原文件中补全或删去这个引号后重新导入 / line {line} opens a quote that never "
+        f"closes: the {merged} lines after it ran into it ({n_fields} fields, the header has {len(source.headers)}); "
+        "close or remove the quote and import the file again"
+    )
 
 
 def _csv_pieces(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
