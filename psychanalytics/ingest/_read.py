@@ -28,8 +28,9 @@ import pyarrow.csv as pacsv
 from psychanalytics.ingest._headers import canonical, item_number
 from psychanalytics.ingest._problems import IngestError
 
-ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
-"""Encodings tried, in order, with strict decoding of the whole file (GB18030 is a superset of GBK)."""
+ENCODINGS = ("utf-16", "utf-8-sig", "utf-8", "gb18030")
+"""Encodings tried, in order, with strict decoding of the whole file (GB18030 is a superset of GBK);
+UTF-16 and UTF-8 with a BOM only for a file that starts with their byte-order mark."""
 
 _BLOCK_BYTES = 1 << 20
 _MAX_PIECE_BYTES = 8 << 20
@@ -38,6 +39,9 @@ _HEADER_SEARCH_ROWS = 10
 _NUMBER = re.compile(r"\d+(\.\d+)?")
 """Rows searched for the header when the first row is a title (导出标题, 导出时间 …)."""
 _XLSX_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The first bytes of a compound document: a legacy .xls workbook (or .doc)."""
+_HEAD_BYTES = 512
 _UTF8_BOM = codecs.BOM_UTF8
 
 
@@ -76,8 +80,12 @@ class Chunk:
         return len(self.line_nos)
 
 
-def _scan(path: Path) -> tuple[str, int, str | None, bool]:
-    """SHA-256, size, first strictly decodable encoding (None if none) and whether it is a ZIP (XLSX)."""
+def _scan(path: Path) -> tuple[str, int, str | None, bytes]:
+    """SHA-256, size, first strictly decodable encoding (None if none) and the file's first bytes.
+
+    UTF-16 (Excel's "Unicode text") and UTF-8 with a BOM are only taken when the
+    file starts with their byte-order mark.
+    """
     digest = hashlib.sha256()
     decoders = {enc: codecs.getincrementaldecoder(enc)("strict") for enc in ENCODINGS}
     alive = dict.fromkeys(ENCODINGS, True)
@@ -86,25 +94,41 @@ def _scan(path: Path) -> tuple[str, int, str | None, bool]:
     with path.open("rb") as fh:
         while block := fh.read(_BLOCK_BYTES):
             if not size:
-                head = block[:4]
+                head = block[:_HEAD_BYTES]
             size += len(block)
             digest.update(block)
             for enc, decoder in decoders.items():
                 if alive[enc]:
                     try:
                         decoder.decode(block)
-                    except UnicodeDecodeError:
+                    except UnicodeError:  # UTF-16 without its BOM raises the parent class
                         alive[enc] = False
     for enc, decoder in decoders.items():
         if alive[enc]:
             try:
                 decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
+            except UnicodeError:
                 alive[enc] = False
-    if alive["utf-8-sig"] and not head.startswith(_UTF8_BOM):
-        alive["utf-8-sig"] = False
+    alive["utf-8-sig"] &= head.startswith(_UTF8_BOM)
+    alive["utf-16"] &= head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     encoding = next((enc for enc in ENCODINGS if alive[enc]), None)
-    return digest.hexdigest(), size, encoding, head.startswith(_XLSX_MAGIC)
+    return digest.hexdigest(), size, encoding, head
+
+
+def _refuse_other_formats(path: Path, head: bytes) -> None:
+    """Refuse, with what to do, the workbooks the importer cannot read: legacy .xls and HTML tables."""
+    if head.startswith(_OLE2_MAGIC):
+        raise IngestError(
+            f"{path.name}: 这是旧版 Excel 工作簿（.xls），无法直接导入；请用 Excel 或 WPS 打开后「另存为 .xlsx」再导入 / "
+            "a legacy Excel workbook (.xls): open it in Excel or WPS, save it as .xlsx and import that"
+        )
+    text = head.lstrip(_UTF8_BOM + b" \t\r\n").lower()
+    if text.startswith(b"<") and (b"<table" in text or b"<html" in text or b"<!doctype html" in text):
+        raise IngestError(
+            f"{path.name}: 这是网页格式的表格（部分平台导出的 .xls 实为网页），无法直接导入；请用 Excel 或 WPS "
+            "打开后「另存为 .xlsx」再导入 / an HTML table saved as a spreadsheet: open it in Excel or WPS, save it "
+            "as .xlsx and import that"
+        )
 
 
 def _first_lines(path: Path, encoding: str, count: int) -> list[str]:
@@ -165,11 +189,12 @@ def open_source(path: str | Path) -> Source:
     """
     path = Path(path)
     if not path.is_file():
-        raise IngestError(f"{path}: no such file / 文件不存在")
-    sha, size, encoding, is_zip = _scan(path)
-    if size == 0:
-        raise IngestError(f"{path.name}: the file is empty / 文件为空")
-    if is_zip:
+        raise IngestError(f"{path}: 文件不存在，请检查路径 / no such file")
+    sha, size, encoding, head = _scan(path)
+    if size == 0 or head in (_UTF8_BOM, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise IngestError(f"{path.name}: 文件为空，没有任何内容 / the file is empty")
+    _refuse_other_formats(path, head)
+    if head.startswith(_XLSX_MAGIC):
         rows = _xlsx_first_rows(path)
         at = _header_row(rows)
         headers = rows[at] if rows else []
@@ -178,13 +203,16 @@ def open_source(path: str | Path) -> Source:
         return Source(path, sha, size, "xlsx", None, tuple(headers), header_line=at + 1, above_header=above)
     if encoding is None:
         raise IngestError(
-            f"{path.name}: not a CSV in UTF-8 or GBK/GB18030, nor an XLSX workbook / 无法识别的文件编码"
+            f"{path.name}: 无法识别的文件：既不是 UTF-8 或 GBK 编码的 CSV，也不是 .xlsx 工作簿；请在 Excel 中"
+            "「另存为」CSV UTF-8 或 .xlsx 后导入 / not a CSV in UTF-8, UTF-16 or GBK/GB18030, nor an XLSX workbook"
         )
     lines = _first_lines(path, encoding, _HEADER_SEARCH_ROWS)
     try:
         rows = [next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines]
     except csv.Error as exc:
-        raise IngestError(f"{path.name}: header line cannot be read ({exc}) / 表头无法读取") from None
+        raise IngestError(f"{path.name}: 表头无法读取 / the header line cannot be read ({exc})") from None
+    if not rows:
+        raise IngestError(f"{path.name}: 文件为空，没有任何内容 / the file is empty")
     at = _header_row(rows)
     delimiter = _delimiter(lines[at])
     _refuse_empty_header(path, rows[at], at)
@@ -203,17 +231,19 @@ def open_source(path: str | Path) -> Source:
 
 def _refuse_empty_header(path: Path, headers, at: int) -> None:
     if not any(h.strip() for h in headers):
-        raise IngestError(f"{path.name}: line {at + 1} holds no column names / 第{at + 1}行没有列名")
+        raise IngestError(f"{path.name}: 第 {at + 1} 行没有列名 / line {at + 1} holds no column names")
 
 
-def iter_chunks(source: Source) -> Iterator[Chunk]:
+def iter_chunks(source: Source, *, piece_bytes: int | None = None) -> Iterator[Chunk]:
     """Yield the data rows of ``source`` (after the header) as text :class:`Chunk` objects.
 
     The next chunk is read on a background thread while the caller works on this
     one. Every reader failure (malformed file, broken ZIP, bad quoting) is raised
-    as :class:`IngestError`.
+    as :class:`IngestError`. A CSV is parsed in pieces of about ``piece_bytes``
+    (default: an eighth of the file, 1-8 MB); rows, line numbers and refusals do
+    not depend on where the pieces are cut.
     """
-    return _read_ahead(_chunks(source))
+    return _read_ahead(_chunks(source, piece_bytes))
 
 
 def _read_ahead(items: Iterator, *, depth: int = 1) -> Iterator:
@@ -265,12 +295,12 @@ def _read_ahead(items: Iterator, *, depth: int = 1) -> Iterator:
         thread.join()
 
 
-def _chunks(source: Source) -> Iterator[Chunk]:
+def _chunks(source: Source, piece_bytes: int | None) -> Iterator[Chunk]:
     try:
         if source.format == "xlsx":
             yield from _xlsx_chunks(source)
         else:
-            yield from _csv_chunks(source)
+            yield from _csv_chunks(source, piece_bytes)
     except IngestError:
         raise
     except Exception as exc:  # any reader failure on malformed bytes becomes the importer's error
@@ -308,34 +338,126 @@ def _blank_mask(columns: list[pa.Array]) -> np.ndarray:
     return mask
 
 
-def _csv_chunks(source: Source) -> Iterator[Chunk]:
-    """The rows of a CSV, one chunk per piece of the file; each piece is parsed by Arrow on all cores."""
+def _csv_chunks(source: Source, piece_bytes: int | None = None) -> Iterator[Chunk]:
+    """The rows of a CSV, one chunk per piece of the file; each piece is parsed by Arrow on all cores.
+
+    Every piece is checked against the records :func:`_csv_pieces` counted in it
+    (line breaks outside quoted values): a reader that split or merged a record
+    would refuse the file here instead of losing a student.
+    """
     width = len(source.headers)
     names = [f"c{i}" for i in range(width)]
-    # pieces of 1-8 MB, about an eighth of the file: big enough to amortise per-chunk work on a
-    # million-row wave, small enough to report progress on a modest file
-    piece_bytes = int(min(_MAX_PIECE_BYTES, max(_BLOCK_BYTES, source.size // 8)))
+    if piece_bytes is None:
+        # pieces of 1-8 MB, about an eighth of the file: big enough to amortise per-chunk work on a
+        # million-row wave, small enough to report progress on a modest file
+        piece_bytes = int(min(_MAX_PIECE_BYTES, max(_BLOCK_BYTES, source.size // 8)))
     options = _CsvOptions(
         names,
-        # Arrow skips a UTF-8 byte-order mark itself; only GB18030 needs transcoding
-        "utf8" if source.encoding.startswith("utf-8") else source.encoding,
+        # Arrow transcodes GB18030 itself; UTF-16 arrives transcoded, a UTF-8 BOM skipped (see _Stream)
+        "utf8" if source.encoding.startswith(("utf-8", "utf-16")) else source.encoding,
         source.delimiter,
     )
     first_line = 1  # line number of the piece's first line
-    for piece, end in _csv_pieces(source.path, piece_bytes):
-        skip = source.header_line if first_line == 1 else 0
-        columns, refused = options.parse(piece, skip)
-        # Arrow numbers rows, not lines (a quoted value may run over several): map row → its first line
-        rows = skip + len(columns[0]) + len(refused)  # every line is a row or refused, blank ones too
-        line_of = first_line - 1 + _row_lines(piece, rows, options)
-        for number, text, n_fields in refused:
-            if "\n" in text or "\r" in text:
-                raise _unclosed_quote(source, int(line_of[number - 1]), text, n_fields)
-        bad = [(int(line_of[number - 1]), text, n) for number, text, n in refused if text.strip()]
-        blank = len(refused) - len(bad)
-        data_rows = _line_numbers(skip + 1, len(columns[0]), {number for number, _, _ in refused})
-        first_line += _count_lines(piece)
-        yield _drop_blank(columns, line_of[data_rows - 1], bad, blank, end)
+    header_left = source.header_line  # records up to the header (title lines, the header itself)
+    with _Stream(source) as stream:
+        for piece in _csv_pieces(stream, piece_bytes, source.delimiter):
+            if piece.unclosed is not None:
+                line = _line_at(piece.data, piece.unclosed)
+                raise _unclosed_quote(source, first_line - 1 + line, _count_lines(piece.data) - line)
+            skip = min(header_left, piece.records)
+            header_left -= skip
+            columns, refused = options.parse(piece, skip)
+            # Arrow numbers rows, not lines (a quoted value may run over several): map row → its first line
+            rows = skip + len(columns[0]) + len(refused)  # every record is a row or refused, blank ones too
+            if rows != piece.records:
+                raise IngestError(
+                    f"{source.path.name}: 第 {first_line} 行起读出 {rows} 条记录，而文件在此处有 {piece.records} "
+                    f"条，未导入任何数据；请把文件交给数据管理员 / from line {first_line} the reader found {rows} "
+                    f"records where the file holds {piece.records}: nothing imported (a reader fault: please "
+                    "report the file)"
+                )
+            line_of = first_line - 1 + _row_lines(piece.data, rows, options)
+            columns, data_rows, refused = _with_padded_rows(columns, refused, skip, width, options)
+            bad = [(int(line_of[number - 1]), text, n) for number, text, n in refused if n]
+            blank = len(refused) - len(bad)
+            first_line += _count_lines(piece.data)
+            yield _drop_blank(columns, line_of[data_rows - 1], bad, blank, stream.tell())
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    """The line (1-based) of ``data`` on which the byte at ``offset`` stands.
+
+    >>> _line_at(b"a\\r\\nb\\rc", 5)
+    3
+    """
+    return _count_lines(data[:offset] + b".")
+
+
+class _Stream:
+    """A CSV's bytes as the pieces are cut from: UTF-8 without its BOM, GB18030 as written.
+
+    UTF-16 (Excel's "Unicode text") is transcoded to UTF-8 on the way, so that a
+    line feed is one byte again. ``tell`` is the offset reached in the file itself.
+    """
+
+    def __init__(self, source: Source):
+        self._file = source.path.open("rb")
+        self._decoder = None
+        if source.encoding == "utf-8-sig":
+            self._file.read(len(_UTF8_BOM))
+        elif source.encoding == "utf-16":
+            self._decoder = codecs.getincrementaldecoder("utf-16")("strict")
+
+    def read(self, size: int) -> bytes:
+        """About ``size`` bytes; empty only at the end of the file."""
+        block = self._file.read(size)
+        if self._decoder is None:
+            return block
+        text = self._decoder.decode(block, final=not block)
+        while not text and block:  # half a character so far
+            block = self._file.read(size)
+            text = self._decoder.decode(block, final=not block)
+        return text.encode("utf-8")
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def __enter__(self) -> _Stream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+
+
+def _with_padded_rows(columns, refused, skip, width, options):
+    """Take back refused rows that only carry empty cells after the last column (``a,b,c,,,``).
+
+    Excel pads lines to the widest row of a sheet; the XLSX reader drops such
+    cells too. Returns the columns with those rows in their place, each data
+    row's number (1-based, in the piece) and the rows still refused, those with
+    no value at all (``,,``) given 0 fields: blank lines, not refused ones.
+    """
+    padded, still = [], []
+    for number, text, n_fields in refused:
+        fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter), [])
+        if not any(f.strip() for f in fields):
+            still.append((number, text, 0))
+        elif n_fields > width and len(fields) == n_fields and not any(f.strip() for f in fields[width:]):
+            padded.append((number, fields[:width]))
+        else:
+            still.append((number, text, n_fields))
+    data_rows = _line_numbers(skip + 1, len(columns[0]), {number for number, _, _ in refused})
+    if not padded:
+        return columns, data_rows, still
+    numbers = np.concatenate([data_rows, np.array([number for number, _ in padded], dtype=np.int64)])
+    order = np.argsort(numbers, kind="stable")
+    columns = [
+        pa.concat_arrays([column, pa.array([fields[j] for _, fields in padded], pa.string())]).take(
+            pa.array(order)
+        )
+        for j, column in enumerate(columns)
+    ]
+    return columns, numbers[order], still
 
 
 def _count_lines(piece: bytes) -> int:
@@ -354,62 +476,162 @@ def _row_lines(piece: bytes, rows: int, options: _CsvOptions) -> np.ndarray:
     """The line (1-based, in ``piece``) on which each of its ``rows`` rows starts.
 
     One row per line unless a quoted value runs over lines; then Python's csv
-    module, which counts the lines it reads, finds where each row starts. Should
-    its rows differ from Arrow's count, rows are numbered as lines.
+    module, which counts the lines it reads, finds where each row starts.
     """
-    if _count_lines(piece) != rows:
-        codec = "utf-8-sig" if options.encoding == "utf8" else options.encoding
-        reader = csv.reader(io.StringIO(piece.decode(codec), newline=""), delimiter=options.delimiter)
-        starts, read = [], 0
-        try:
-            for _ in reader:
-                starts.append(read + 1)
-                read = reader.line_num
-        except csv.Error:  # a quote that never closes: Arrow's rows say where it starts
-            starts = []
-        if len(starts) == rows:
-            return np.asarray(starts, dtype=np.int64)
-    return np.arange(1, rows + 1, dtype=np.int64)
+    if _count_lines(piece) == rows:
+        return np.arange(1, rows + 1, dtype=np.int64)
+    codec = "utf-8" if options.encoding == "utf8" else options.encoding
+    reader = csv.reader(io.StringIO(piece.decode(codec), newline=""), delimiter=options.delimiter)
+    starts, read = [], 0
+    for _ in reader:
+        starts.append(read + 1)
+        read = reader.line_num
+    if len(starts) != rows:
+        raise IngestError(
+            f"Python's csv module reads {len(starts)} rows where Arrow read {rows} (a reader fault)"
+        )
+    return np.asarray(starts, dtype=np.int64)
 
 
-def _unclosed_quote(source: Source, line: int, text: str, n_fields: int) -> IngestError:
-    """A refused row running over several lines: a quote opened on ``line`` swallowed the lines after it.
+def _unclosed_quote(source: Source, line: int, merged: int) -> IngestError:
+    """A quote opened on ``line`` never closes: the ``merged`` lines after it would run into one value.
 
     Refused whole: row by row, the lines it swallowed would be counted as one
     refused line and every student on them would be missing from the import.
     """
-    merged = len(text.splitlines()) - 1
     return IngestError(
-        f"{source.path.name}: 第 {line} 行的引号没有闭合，其后 {merged} 行被并进了这一行（{n_fields} 列，表头 "
-        f"{len(source.headers)} 列）；请在原文件中补全或删去这个引号后重新导入 / line {line} opens a quote that never "
-        f"closes: the {merged} lines after it ran into it ({n_fields} fields, the header has {len(source.headers)}); "
-        "close or remove the quote and import the file again"
+        f"{source.path.name}: 第 {line} 行的引号没有闭合，其后 {merged} 行被并进了这一行；请在原文件中补全或删去"
+        f"这个引号后重新导入 / line {line} opens a quote that never closes: the {merged} lines after it ran "
+        "into it; close or remove the quote and import the file again"
     )
 
 
-def _csv_pieces(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
-    """The file in pieces of about ``size`` bytes, each ending at a line break, with the offset it ends at.
+@dataclass(frozen=True)
+class _Piece:
+    """Whole records of a CSV in UTF-8: their bytes, how many records, how they are quoted.
 
-    A piece is cut after a LF byte, which in UTF-8 and GB18030 is never part of
-    another character, or — in a file whose lines end in a bare CR (Excel for Mac) —
-    after a CR that is followed by something else than LF.
-
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-    >>> _ = p.write_bytes(b"a,b\\n1,2\\n3,4")
-    >>> list(_csv_pieces(p, 5))
-    [(b'a,b\\n', 4), (b'1,2\\n', 8), (b'3,4', 11)]
+    ``records`` counts the line breaks outside quoted values (and a last record
+    without one), independently of the parser. ``quoted_newlines`` says a quoted
+    value holds a line break; ``unclosed`` is the offset of a quote that opens a
+    value the file never closes.
     """
-    with path.open("rb") as fh:
-        rest = b""
-        while block := fh.read(size):
-            block = rest + block
-            cut = block.rfind(b"\n") + 1 or block.rfind(b"\r", 0, len(block) - 1) + 1
-            rest = block[cut:]
-            if cut:
-                yield block[:cut], fh.tell() - len(rest)
-        if rest:
-            yield rest, fh.tell()
+
+    data: bytes
+    records: int
+    quoted_newlines: bool = False
+    unclosed: int | None = None
+
+
+_QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
+_STRAY_QUOTES_VECTORISED = 32
+"""Stray quotes (a ``"`` inside an unquoted value, kept as written) resolved in numpy before a plain loop."""
+
+
+def _toggles(buf: np.ndarray, delimiter: int) -> np.ndarray:
+    r"""Offsets of the quote runs that open or close a quoted value in ``buf`` (which starts a record).
+
+    CSV as Python's csv module and Arrow read it: a ``"`` opens a quoted value
+    only at the start of a field; inside one, ``""`` is a quote and a lone
+    ``"`` closes it; anywhere else a ``"`` is a character like any other. So a
+    run of an even number of quotes never changes the state, an odd run at the
+    start of a field always does, and an odd run elsewhere only closes a value.
+    Written by hand: no CSV library says where its records end.
+
+    >>> _toggles(np.frombuffer(b'a,"b\n""c",d"e\n', np.uint8), ord(",")).tolist()
+    [2, 8]
+    """
+    quotes = np.flatnonzero(buf == _QUOTE)
+    if not len(quotes):
+        return quotes
+    new_run = np.ones(len(quotes), dtype=bool)
+    new_run[1:] = np.diff(quotes) != 1
+    run_at = np.flatnonzero(new_run)
+    odd = np.diff(np.append(run_at, len(quotes))) % 2 == 1
+    starts = quotes[run_at[odd]]
+    before = buf[np.maximum(starts - 1, 0)]
+    field_start = (starts == 0) | (before == delimiter) | (before == _LF) | (before == _CR)
+    toggles = np.ones(len(starts), dtype=bool)
+    for _ in range(_STRAY_QUOTES_VECTORISED):
+        inside = (np.cumsum(toggles) - toggles) % 2 == 1
+        stray = toggles & ~field_start & ~inside
+        if not stray.any():
+            return starts[toggles]
+        toggles[int(np.argmax(stray))] = False
+    inside = False
+    for k in range(len(starts)):
+        toggles[k] = field_start[k] or inside
+        inside ^= bool(toggles[k])
+    return starts[toggles]
+
+
+def _line_breaks(buf: np.ndarray) -> np.ndarray:
+    """Offsets of the line breaks in ``buf``: each LF, and each CR not followed by a LF."""
+    breaks = np.flatnonzero((buf == _LF) | (buf == _CR))
+    if len(breaks):
+        following = np.append(buf[breaks[1:]], 0)
+        is_crlf = (buf[breaks] == _CR) & (following == _LF) & (np.append(np.diff(breaks), 0) == 1)
+        breaks = breaks[~is_crlf]
+    return breaks
+
+
+def _cut(buf: bytes, delimiter: int, final: bool) -> _Piece | None:
+    """The longest piece of ``buf`` that ends where a record ends (all of it at the end of the file).
+
+    None when no record ends in ``buf`` yet: a quoted value runs past it.
+    A CR at the very end of ``buf`` may be the first half of a CRLF: no cut there
+    before the end of the file.
+    """
+    if b'"' not in buf:  # the usual export: every line break ends a record
+        cut = len(buf) if final else (buf.rfind(b"\n") + 1 or buf.rfind(b"\r", 0, len(buf) - 1) + 1)
+        return _Piece(buf[:cut], _count_lines(buf[:cut])) if cut else None
+    data = np.frombuffer(buf, dtype=np.uint8)
+    toggles = _toggles(data, delimiter)
+    breaks = _line_breaks(data)
+    outside = np.searchsorted(toggles, breaks) % 2 == 0
+    ends = breaks[outside] + 1
+    if final:
+        cut = len(buf)
+    else:
+        ends = ends[(ends < len(buf)) | (data[-1] == _LF)]
+        if not len(ends):
+            return None
+        cut = int(ends[-1])
+    within = breaks < cut
+    records = int(np.count_nonzero(ends <= cut)) + int(not len(ends) or ends[-1] < cut)
+    open_quotes = np.count_nonzero(toggles < cut) % 2
+    return _Piece(
+        buf[:cut],
+        records,
+        quoted_newlines=bool((within & ~outside).any()),
+        unclosed=int(toggles[toggles < cut][-1]) if open_quotes else None,
+    )
+
+
+def _csv_pieces(stream, size: int, delimiter: str) -> Iterator[_Piece]:
+    r"""The file read from ``stream`` in pieces of about ``size`` bytes, each ending where a record ends.
+
+    A piece ends after a line break outside quoted values: after a LF (in UTF-8
+    never part of another character), or after a bare CR (Excel for Mac). A
+    quoted value with line breaks inside (Alt+Enter in an Excel cell) never
+    straddles two pieces: the piece grows until the value closes.
+
+    >>> [(p.data, p.records) for p in _csv_pieces(io.BytesIO(b'a,b\n1,"2\n3"\n4,5'), 5, ",")]
+    [(b'a,b\n', 1), (b'1,"2\n3"\n', 1), (b'4,5', 1)]
+    """
+    rest = b""
+    while True:
+        block = stream.read(size)
+        buf = rest + block
+        if not buf:
+            return
+        piece = _cut(buf, ord(delimiter), final=not block)
+        if piece is not None:
+            yield piece
+            rest = buf[len(piece.data) :]
+        else:
+            rest = buf
+        if not block:
+            return
 
 
 @dataclass(frozen=True)
@@ -420,21 +642,21 @@ class _CsvOptions:
     encoding: str
     delimiter: str
 
-    def parse(self, piece: bytes, skip: int) -> tuple[list[pa.Array], list[tuple[int, str, int]]]:
-        """Text columns of ``piece`` after ``skip`` lines, and ``(line in piece, text, fields)`` of rows refused.
+    def parse(self, piece: _Piece, skip: int) -> tuple[list[pa.Array], list[tuple[int, str, int]]]:
+        """Text columns of ``piece`` after ``skip`` records, and ``(row in piece, text, fields)`` of rows refused.
 
-        Arrow parses on several threads, but then cannot say on which line a row
+        Arrow parses on several threads, but then cannot say on which row one
         with the wrong number of fields stands: a piece holding one is parsed
         again on one thread (rare, and only that piece).
         """
-        if skip and len(piece.splitlines()) <= skip:  # the header, unterminated, and nothing after it
+        if skip >= piece.records:  # title lines or the header, and nothing after them
             return [pa.array([], pa.string()) for _ in self.names], []
         columns, refused = self._read(piece, skip, threads=True)
         if refused:
             columns, refused = self._read(piece, skip, threads=False)
         return columns, refused
 
-    def _read(self, piece: bytes, skip: int, *, threads: bool):
+    def _read(self, piece: _Piece, skip: int, *, threads: bool):
         refused: list[tuple[int, str, int]] = []
 
         def on_invalid(row) -> str:
@@ -442,7 +664,7 @@ class _CsvOptions:
             return "skip"
 
         table = pacsv.read_csv(
-            io.BytesIO(piece),
+            io.BytesIO(piece.data),
             read_options=pacsv.ReadOptions(
                 use_threads=threads,
                 block_size=_BLOCK_BYTES,
@@ -452,7 +674,8 @@ class _CsvOptions:
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter,
-                newlines_in_values=False,
+                # slower on threads: only for a piece where a quoted value holds a line break
+                newlines_in_values=piece.quoted_newlines,
                 ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
