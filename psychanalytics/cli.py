@@ -89,6 +89,17 @@ def _refresh_statistics(engine) -> None:
         )
 
 
+def _line_list(lines, most: int = 8) -> str:
+    """Line numbers for a summary: ``3, 9, 17`` or the first few and how many more.
+
+    >>> _line_list([3, 9, 17]), _line_list(range(1, 12), most=3)
+    ('3, 9, 17', '1, 2, 3 … (+8)')
+    """
+    lines = list(lines)
+    shown = ", ".join(map(str, lines[:most]))
+    return shown if len(lines) <= most else f"{shown} … (+{len(lines) - most})"
+
+
 def _print_summary(result, report) -> None:
     if result.already_imported:
         print(f"此文件已导入过，未作任何更改 / already imported (batch {result.batch_id}): nothing changed")
@@ -106,6 +117,11 @@ def _print_summary(result, report) -> None:
     print(f"  完全重复 / duplicates    {result.duplicates:>10,}")
     if result.blank_lines:
         print(f"  空行     / blank lines   {result.blank_lines:>10,}  (不计为数据行 / not data rows)")
+    if result.non_data_lines:
+        print(
+            f"  非数据行 / not records   {len(result.non_data_lines):>10,}  (合计、签名、重复表头等，未导入 / "
+            f"totals, signatures, repeated headers: not imported) 第 {_line_list(result.non_data_lines)} 行"
+        )
     if result.invalid_sheets:
         print(f"  无效问卷 / invalid sheets {result.invalid_sheets:>9,}  (已入库并标记 / stored, flagged)")
     if result.ignored_columns:
@@ -113,6 +129,23 @@ def _print_summary(result, report) -> None:
     print(f"  批次 / batch_id: {result.batch_id}")
     if report is not None:
         print(f"问题行报告 / report of refused lines: {report}")
+
+
+def _key_for(engine, key_file) -> bytes:
+    """The pseudonym key: an existing database's students need the key they were made with."""
+    from psychanalytics import ingest, store
+    from psychanalytics.privacy.pseudonym import load_or_create_key
+
+    with engine.connect() as conn:
+        keyed = store.get_meta(conn, store.PSEUDONYM_KEY) is not None
+    if keyed and not key_file.exists():
+        raise ingest.IngestError(
+            f"密钥文件不存在：{key_file}。本数据库的学生是用已有密钥生成的化名，新密钥会把每个学生拆成两人；请用 "
+            "--key-file 或环境变量 PSYCHANALYTICS_KEY_FILE 指定原密钥文件 / key file not found: this database's "
+            "students were pseudonymised with an existing key (a new key would split every student in two): "
+            "give it with --key-file or PSYCHANALYTICS_KEY_FILE"
+        )
+    return load_or_create_key(key_file)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -123,27 +156,21 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     from psychanalytics import ingest, store
     from psychanalytics.config import Settings
-    from psychanalytics.privacy.pseudonym import load_or_create_key
 
-    key_file = Path(args.key_file or Settings.from_env().key_file)
+    source = Path(args.file)
+    report = Path(args.report) if args.report else Path.cwd() / f"{source.stem}_quarantine.xlsx"
     engine = None
+    show_progress = False
     try:
+        if not source.is_file():
+            raise ingest.IngestError(f"{source}: 要导入的文件不存在，请检查路径 / no such file")
         engine = store.connect_existing(args.db)
-        with engine.connect() as conn:
-            keyed = store.get_meta(conn, store.PSEUDONYM_KEY) is not None
-        if keyed and not key_file.exists():
-            raise ingest.IngestError(
-                f"密钥文件不存在 / key file not found: {key_file}; this database's students were "
-                "pseudonymised with an existing key — a new key would split every student in two"
-            )
-        key = load_or_create_key(key_file)
-        show_progress = (
-            not args.json and Path(args.file).is_file() and Path(args.file).stat().st_size > 5_000_000
-        )
+        key = _key_for(engine, Path(args.key_file or Settings.from_env().key_file))
+        show_progress = not args.json and source.stat().st_size > 5_000_000
         result = ingest.import_file(
             engine,
             args.kind,
-            args.file,
+            source,
             key=key,
             wave=args.wave,
             instrument=args.instrument,
@@ -152,34 +179,49 @@ def _cmd_import(args: argparse.Namespace) -> int:
             norm=args.norm,
             zero_based=args.zero_based,
             score=not args.no_score,
+            report=report,
             progress=_progress_bar if show_progress else None,
         )
         if result.stored:
             _refresh_statistics(engine)
     except (ingest.IngestError, OSError, ValueError, sa.exc.SQLAlchemyError) as exc:
-        if args.json:
-            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        else:
-            print(f"导入失败，未写入任何数据 / import refused, nothing written: {exc}", file=sys.stderr)
-        return 2
+        return _refused(str(exc), as_json=args.json, newline=show_progress)
+    except (
+        Exception
+    ) as exc:  # a fault of ours: its message may quote a cell (a name, a 学籍号), so it is not shown
+        return _refused(
+            f"内部错误（{type(exc).__name__}），请把命令和文件交给数据管理员 / internal error "
+            f"({type(exc).__name__}): please report the command and the file",
+            as_json=args.json,
+            newline=show_progress,
+        )
     finally:
         if engine is not None:
             engine.dispose()
     if show_progress:
         print(file=sys.stderr)
-    report = None
-    if result.quarantined and not result.already_imported:
-        target = args.report or Path.cwd() / f"{Path(args.file).stem}_quarantine.xlsx"
-        report = ingest.write_report(target, result.problems, result.raw_rows, source_name=result.source_name)
     if args.json:
-        print(
-            json.dumps(
-                {**result.summary(), "report": None if report is None else str(report)}, ensure_ascii=False
-            )
-        )
+        print(json.dumps({**result.summary(), "report": _path_or_none(result.report)}, ensure_ascii=False))
     else:
-        _print_summary(result, report)
+        _print_summary(result, result.report)
     return 0
+
+
+def _path_or_none(path) -> str | None:
+    return None if path is None else str(path)
+
+
+def _refused(message: str, *, as_json: bool, newline: bool) -> int:
+    """Say the import was refused (nothing written) and return the exit status 2."""
+    import json
+
+    if newline:
+        print(file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        print(f"导入失败，未写入任何数据 / import refused, nothing written: {message}", file=sys.stderr)
+    return 2
 
 
 def _kinds_help() -> str:

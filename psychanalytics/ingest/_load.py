@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -33,9 +35,11 @@ from psychanalytics.ingest._kinds import (
 from psychanalytics.ingest._parse import number
 from psychanalytics.ingest._parse import school_year as parse_school_year
 from psychanalytics.ingest._problems import REASONS, Bad, IngestError, Problem
+from psychanalytics.ingest._report import write_report
 from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_matrix, summary_column
 from psychanalytics.ingest._write import Serial, write_rows
 from psychanalytics.privacy.pseudonym import key_fingerprint, pseudonymise
+from psychanalytics.privacy.shapes import looks_personal
 from psychanalytics.store import PSEUDONYM_KEY, audit, get_meta, schema, set_meta
 
 KINDS: dict[str, Kind] = {
@@ -68,10 +72,15 @@ class Layout:
 class ImportResult:
     """What one import did. ``rows_read == stored + quarantined + duplicates`` always holds.
 
-    ``blank_lines`` (lines with no value at all) are not rows and are only
-    counted; ``already_imported`` means the same bytes were imported before and
-    nothing was written. ``above_header`` holds the lines above the header row
-    (``header_line``), such as a platform's title: shown, never imported.
+    ``rows_read`` counts the records below the header that hold data. Lines that
+    do not are counted apart and never stored: ``blank_lines`` (no value at all)
+    and ``non_data_lines`` (the line numbers of lines a person added to the sheet:
+    the header repeated where two exports were pasted together, a 合计 or 平均分
+    row, a signature such as 制表人：… or 审核：…, a 备注 line). ``already_imported``
+    means the same bytes were imported before and nothing was written.
+    ``above_header`` holds the lines above the header row (``header_line``), such
+    as a platform's title: shown, never imported. ``report`` is the XLSX report of
+    refused lines, written before the import committed.
     """
 
     kind: str
@@ -85,10 +94,12 @@ class ImportResult:
     duplicates: int
     blank_lines: int = 0
     invalid_sheets: int = 0
+    non_data_lines: tuple[int, ...] = ()
     already_imported: bool = False
     ignored_columns: tuple[str, ...] = ()
     header_line: int = 1
     above_header: tuple[str, ...] = ()
+    report: Path | None = None
     problems: tuple[tuple[Problem, ...], ...] = field(default=(), repr=False)
     raw_rows: tuple[str, ...] = field(default=(), repr=False)
 
@@ -101,6 +112,7 @@ class ImportResult:
             "duplicates": self.duplicates,
             "batch_id": self.batch_id,
             "blank_lines": self.blank_lines,
+            "non_data_lines": list(self.non_data_lines),
             "invalid_sheets": self.invalid_sheets,
             "already_imported": self.already_imported,
             "encoding": self.encoding,
@@ -202,6 +214,7 @@ class _State:
     duplicates: int = 0
     blank: int = 0
     invalid_sheets: int = 0
+    non_data: list[int] = field(default_factory=list)
     firsts: _Firsts = field(default_factory=_Firsts)
     problems: list = field(default_factory=list)
     raws: list = field(default_factory=list)
@@ -224,17 +237,35 @@ class _Importer:
         self.kept: list[Columns] = []  # accepted rows of each chunk, stored by finish()
 
     @cached_property
-    def _identifying(self) -> frozenset[int]:
-        """Positions of the columns that identify a person (学籍号, 工号, 姓名)."""
-        return frozenset(idx for field, idx in self.lay.fields.items() if field in _IDENTIFYING)
+    def _kept_columns(self) -> frozenset[int]:
+        """Positions whose cells the database may keep of a refused line: the non-identifying fields, items and
+        scores. Every other column (学籍号, 姓名, and whatever a form adds: 身份证号, 家长手机, 来自IP …) is masked."""
+        lay = self.lay
+        fields = {idx for name, idx in lay.fields.items() if name not in _IDENTIFYING}
+        return frozenset(fields | set(lay.items) | {idx for idx, _, _ in lay.summary})
+
+    @property
+    def _delimiter(self) -> str:
+        """How the fields of a refused line are separated (an XLSX row is given as a CSV line)."""
+        return self.source.delimiter if self.source.format == "csv" else ","
+
+    @cached_property
+    def _kept_headers(self) -> frozenset[str]:
+        return frozenset(self.source.headers[idx] for idx in self._kept_columns)
+
+    def _database_cell(self, text: str, kept: bool) -> str:
+        return text if kept and not looks_personal(text) else _read.MASK
 
     def _refuse(self, line_no: int, problems: list[Problem], raw: str, masked: str) -> dict:
         """Refuse a line: the full text goes to the school's report; its masked ``quarantine`` row is returned."""
         self.state.problems.append(tuple(problems))
         self.state.raws.append(raw)
-        headers = {self.source.headers[idx] for idx in self._identifying}
         reasons = [
-            {**pr.as_dict(), "value": _read.MASK} if pr.column in headers else pr.as_dict() for pr in problems
+            {
+                **pr.as_dict(),
+                "value": self._database_cell(pr.value, pr.column in self._kept_headers or pr.column == _ROW),
+            }
+            for pr in problems
         ]
         return {
             "batch_id": self.ctx.batch_id,
@@ -252,6 +283,7 @@ class _Importer:
     def chunk(self, chunk: _read.Chunk) -> None:
         """Check one chunk: refused lines go to quarantine now, accepted rows wait for :meth:`finish`."""
         st = self.state
+        chunk = self._without_non_data(chunk)
         st.rows_read += len(chunk) + len(chunk.bad_rows)
         st.blank += chunk.blank
         refused = [self._refuse_short_row(*bad) for bad in chunk.bad_rows]
@@ -275,30 +307,52 @@ class _Importer:
         if problems:
             todo = [i for i in todo if i not in problems]
         repeated = self._deduplicate(columns, todo, chunk.line_nos, signatures, refuse)
-        refused += [
-            self._refuse(
-                lines[i],
-                problems[i],
-                _read.row_text(chunk, i),
-                _read.row_text(chunk, i, mask=self._identifying),
-            )
-            for i in sorted(problems)
-        ]
+        kept = self._kept_columns
+        for i in sorted(problems):
+            cells = [column[i].as_py() for column in chunk.columns]
+            masked = [self._database_cell(text, j in kept) for j, text in enumerate(cells)]
+            refused.append(self._refuse(lines[i], problems[i], _read.joined(cells), _read.joined(masked)))
         self._quarantine(refused)
         accepted = [i for i in todo if i not in problems and i not in repeated]
         if accepted:
             self.kept.append(columns if len(accepted) == n else take(columns, accepted))
         st.stored += len(accepted)
 
+    def _without_non_data(self, chunk: _read.Chunk) -> _read.Chunk:
+        """The chunk without lines that are not records (a repeated header, 合计, 制表人 …), noted by line."""
+        key = self.lay.fields.get(_KEY_SOURCES.get(self.kind.key[0], self.kind.key[0]))
+        if key is None:
+            return chunk
+        header = [clean_text(h) for h in self.source.headers]
+        short = [
+            bad
+            for bad in chunk.bad_rows
+            if not _is_record([clean_text(c) for c in _read.fields(bad[1], self._delimiter)], header, None)
+        ]
+        rows = _read.non_record_candidates(chunk, key, header[key], _NON_DATA_MARKER.pattern)
+        cells = {i: [clean_text(column[i].as_py()) for column in chunk.columns] for i in rows.tolist()}
+        dropped = [i for i, row in cells.items() if not _is_record(row, header, key)]
+        self.state.non_data.extend([*(bad[0] for bad in short), *(int(chunk.line_nos[i]) for i in dropped)])
+        if not dropped and not short:
+            return chunk
+        keep = np.ones(len(chunk), dtype=bool)
+        keep[dropped] = False
+        return chunk.keep(keep, bad_rows=[bad for bad in chunk.bad_rows if bad not in short])
+
     def _refuse_short_row(self, line_no: int, text: str, n_fields: int) -> dict:
+        """A line with another number of fields than the header: which cell is which is unknown, so the
+        database keeps only its empty cells and small numbers (item codes)."""
         headers = self.source.headers
         problem = Problem(
             line_no,
-            "（整行）/ (row)",
+            _ROW,
             f"{n_fields} 列，表头 {len(headers)} 列 / {n_fields} fields, header has {len(headers)}",
             "short_row",
         )
-        return self._refuse(line_no, [problem], text, _read.masked_line(text, self._identifying))
+        masked = [
+            f if _SMALL_NUMBER.fullmatch(f) else _read.MASK for f in _read.fields(text, self._delimiter)
+        ]
+        return self._refuse(line_no, [problem], text, _read.joined(masked))
 
     def _parse(self, chunk: _read.Chunk, refuse) -> tuple[Columns, dict[str, list[str]]]:
         """The chunk's fields parsed (pids in place of 学籍号), item codes, summary scores; and the field texts."""
@@ -519,6 +573,38 @@ def _is_plain(column: pa.Array) -> bool:
 
 _KEY_SOURCES = {"pid": "student_number", "staff_id": "staff_number"}
 _IDENTIFYING = ("student_number", "staff_number", "name")
+_ROW = "（整行）/ (row)"
+_SMALL_NUMBER = re.compile(r"\s*\d{0,3}\s*")
+_NON_DATA_MARKER = re.compile(
+    r"^(?:合计|总计|小计|共计|平均分?|平均值|均值|统计|制表人?|填表人?|审核人?|复核人?|审批人?|负责人|签字|签名|盖章|"
+    r"备注|说明|注)(?:$|\s|[:：])"
+)
+"""How a line a person adds to a sheet starts: a total or an average, a signature (制表人：…), a note."""
+
+
+def _is_record(cells: list[str], header: list[str], key: int | None) -> bool:
+    """False for a line that is not a record: the header again, or a total / signature / note line whose
+    key cell (学籍号 …) is empty or is that marker. ``key`` is None for a line whose cells are not aligned
+    with the header (another number of fields): then its first value decides.
+
+    >>> header = ["学籍号", "姓名", "Q1"]
+    >>> [_is_record(row, header, 0) for row in (["学籍号", "姓名", "Q1"], ["合计", "", "12"], ["", "制表人：李", ""])]
+    [False, False, False]
+    >>> [_is_record(row, header, 0) for row in (["G1", "备注", "1"], ["", "王五", "1"])]
+    [True, True]
+    """
+    values = [c for c in cells if c]
+    if not values:
+        return True
+    if key is None:
+        return not _NON_DATA_MARKER.match(values[0])
+    if cells[key] == header[key] or sum(c == h for c, h in zip(cells, header, strict=False) if c) * 2 > len(
+        values
+    ):
+        return False
+    return not (cells[key] == "" or _NON_DATA_MARKER.match(cells[key])) or not any(
+        _NON_DATA_MARKER.match(c) for c in values
+    )
 
 
 _OPTIONS_THAT_CHANGE_MEANING = (
@@ -569,9 +655,257 @@ def _check_key(conn: sa.Connection, key: bytes) -> None:
         set_meta(conn, PSEUDONYM_KEY, fingerprint)
     elif recorded != fingerprint:
         raise IngestError(
-            "密钥与本数据库不符：同一学生会被当作两个人 / the pseudonym key differs from the one this "
-            f"database was built with (fingerprint {recorded}, given {fingerprint}): check --key-file"
+            "密钥与本数据库不符：同一学生会被当作两个人；请用建库时的密钥文件（--key-file 或 PSYCHANALYTICS_KEY_FILE）"
+            f" / the pseudonym key differs from the one this database was built with (fingerprint {recorded}, "
+            f"given {fingerprint}): give the original key file with --key-file or PSYCHANALYTICS_KEY_FILE"
         )
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What an import was asked to do, checked before the file is opened."""
+
+    kind: Kind
+    spec: Any = None
+    wave: str | None = None
+    school_year: str | None = None
+    informant: str | None = None
+    norm: str | None = None
+    zero_based: bool = False
+    score: bool = True
+
+    def params(self, encoding: str | None) -> dict:
+        """The options as recorded in ``import_batch.params`` (and compared on a second import)."""
+        spec = self.spec
+        return {
+            "kind": self.kind.name,
+            "wave": self.wave,
+            "instrument": spec.code if spec else None,
+            "instrument_version": spec.version if spec else None,
+            "informant": self.informant,
+            "norm": self.norm,
+            "zero_based": self.zero_based,
+            "school_year": self.school_year,
+            "score": self.score,
+            "encoding": encoding,
+        }
+
+
+def check_options(
+    kind: str,
+    *,
+    wave: str | None = None,
+    instrument: str | None = None,
+    school_year: str | None = None,
+    informant: str | None = None,
+    norm: str | None = None,
+    zero_based: bool = False,
+    score: bool = True,
+) -> ImportOptions:
+    """The import's options, each refused with what to do when it cannot be used.
+
+    >>> check_options("screening", wave="2025-autumn")
+    Traceback (most recent call last):
+    ...
+    psychanalytics.ingest._problems.IngestError: 普测结果需要指定量表：请加 --instrument...
+    """
+    if kind not in KINDS:
+        raise IngestError(
+            f"没有「{kind}」这种导入类型；可用：{', '.join(KINDS)} / unknown import kind {kind!r}"
+        )
+    spec = None
+    if kind == "screening":
+        missing = [name for name, v in (("wave", wave), ("instrument", instrument)) if not v]
+        if missing:
+            zh = "和".join({"wave": "普测批次", "instrument": "量表"}[m] for m in missing)
+            flags = " ".join(f"--{m}" for m in missing)
+            raise IngestError(
+                f"普测结果需要指定{zh}：请加 {flags}（如 --wave 2025-autumn --instrument phq9）/ "
+                f"screening needs {flags} (e.g. --wave 2025-autumn --instrument phq9)"
+            )
+        spec = _instrument(instrument, informant=informant, norm=norm, score=score)
+    if school_year is not None:
+        try:
+            school_year = parse_school_year(clean_text(school_year))
+        except Bad:
+            raise IngestError(
+                f"--school-year {school_year!r} 不是学年（应如 2024-2025）/ is not a school year like 2024-2025"
+            ) from None
+    return ImportOptions(KINDS[kind], spec, wave, school_year, informant, norm, zero_based, score)
+
+
+def _instrument(code: str, *, informant: str | None, norm: str | None, score: bool):
+    """The registered instrument ``code``, with its informant and norm checked."""
+    from psychanalytics import instruments
+
+    if code.lower() not in instruments.available():
+        raise IngestError(
+            f"未登记的量表「{code}」；已登记：{', '.join(instruments.available())} / unknown instrument {code!r}"
+        )
+    spec = instruments.get(code.lower())
+    if spec.informants and informant not in spec.informants:
+        raise IngestError(
+            f"{spec.code} 按填写人计分：请加 --informant {'/'.join(spec.informants)} / {spec.code} is scored "
+            f"by informant: pass --informant {'/'.join(spec.informants)}"
+        )
+    if score and spec.uncertain:
+        rules = "; ".join(rule.rule for rule in spec.uncertain)
+        raise IngestError(
+            f"{spec.code} 的计分规则尚未核实，请加 --no-score 只导入作答 / {spec.code} has scoring rules its "
+            f"sources leave unverified ({rules}): import the answers with --no-score"
+        )
+    if norm is not None and norm not in spec.norms:
+        raise IngestError(
+            f"{spec.code} 没有常模「{norm}」；可用：{', '.join(spec.norms) or '无'} / {spec.code} has no norm "
+            f"{norm!r}; norms: {', '.join(spec.norms) or 'none'}"
+        )
+    return spec
+
+
+def _layout_or_another_kind(options: ImportOptions, source: _read.Source) -> Layout:
+    """The file's layout for the kind asked; when it does not fit, say which kind the file looks like."""
+    try:
+        return layout(
+            options.kind, source.headers, spec=options.spec, has_school_year=options.school_year is not None
+        )
+    except IngestError as refused:
+        other = _kind_of(source.headers, but=options.kind)
+        if other is None:
+            raise
+        raise IngestError(
+            f"{source.path.name}: 这个文件看起来是「{other.title.split(' / ')[0]}」，不是「"
+            f"{options.kind.title.split(' / ')[0]}」：请用 psychanalytics import {other.name} 导入 / this file "
+            f"looks like {other.name}, not {options.kind.name}: import it with `psychanalytics import "
+            f"{other.name}` ({refused})"
+        ) from None
+
+
+def _kind_of(headers: tuple[str, ...], *, but: Kind) -> Kind | None:
+    """The other kind whose required columns the headers hold (the one naming most of its fields)."""
+    names = {canonical(h) for h in headers} - {None}
+    fits = [
+        k
+        for k in KINDS.values()
+        if k is not but
+        and k is not SCREENING
+        and {f.name for f in k.fields if f.required} - {"school_year"} <= names
+    ]
+    return max(fits, key=lambda k: len(names & {f.name for f in k.fields}), default=None)
+
+
+def _already_imported(conn: sa.Connection, source: _read.Source, options: ImportOptions, lay: Layout):
+    """The result of an earlier import of the same bytes (refused if it was made with other options)."""
+    done = conn.execute(
+        sa.select(schema.import_batch).where(schema.import_batch.c.source_sha256 == source.sha256)
+    ).first()
+    if done is None:
+        return None
+    _refuse_other_options(json.loads(done.params), options.params(source.encoding), done.batch_id)
+    return ImportResult(
+        options.kind.name,
+        source.path.name,
+        source.sha256,
+        source.encoding,
+        done.batch_id,
+        done.rows_read,
+        done.stored,
+        done.quarantined,
+        done.duplicates,
+        already_imported=True,
+        ignored_columns=lay.ignored,
+        header_line=source.header_line,
+        above_header=source.above_header,
+    )
+
+
+def _open_batch(conn: sa.Connection, source: _read.Source, options: ImportOptions) -> int:
+    """The ``import_batch`` row of this import (counts filled in by :func:`_close_batch`)."""
+    return conn.execute(
+        schema.import_batch.insert().values(
+            kind=options.kind.name,
+            source_sha256=source.sha256,
+            source_name=source.path.name,
+            params=json.dumps(options.params(source.encoding), ensure_ascii=False),
+            rows_read=0,
+            stored=0,
+            quarantined=0,
+            duplicates=0,
+            imported_at=datetime.now(UTC).replace(tzinfo=None),
+        )
+    ).inserted_primary_key[0]
+
+
+@contextmanager
+def _import_cache(conn: sa.Connection):
+    """A larger SQLite page cache while the file is stored (restored after); nothing on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+
+
+def _read_check_store(importer: _Importer, source: _read.Source, progress, piece_bytes) -> None:
+    """Read and check every chunk (first half of the progress), then store in key order (second half)."""
+    half = source.size / 2
+    with closing(_read.iter_chunks(source, piece_bytes=piece_bytes)) as chunks:
+        for chunk in chunks:
+            importer.chunk(chunk)
+            if progress is not None:
+                progress(int(chunk.bytes_done / 2), source.size)
+    importer.finish(
+        None if progress is None else lambda share: progress(int(half * (1 + share)), source.size)
+    )
+    importer.db.drain()
+    if progress is not None:
+        progress(source.size, source.size)
+
+
+def _check_conservation(source: _read.Source, st: _State) -> None:
+    """Every row read is stored, quarantined or an exact duplicate; a file of no rows is refused."""
+    if st.rows_read == 0:
+        raise IngestError(
+            f"{source.path.name}: 文件只有表头，没有数据行 / the file has a header but no data rows"
+        )
+    quarantined = len(st.problems)
+    if st.rows_read != st.stored + quarantined + st.duplicates:
+        raise IngestError(
+            f"行数不守恒，未导入任何数据 / conservation broken: {st.rows_read} rows read, {st.stored} stored,"
+            f" {quarantined} quarantined, {st.duplicates} duplicates; nothing imported"
+        )
+
+
+def _close_batch(conn: sa.Connection, batch_id: int, st: _State) -> None:
+    conn.execute(
+        schema.import_batch.update()
+        .where(schema.import_batch.c.batch_id == batch_id)
+        .values(
+            rows_read=st.rows_read, stored=st.stored, quarantined=len(st.problems), duplicates=st.duplicates
+        )
+    )
+
+
+def _audit(conn: sa.Connection, batch_id: int, source: _read.Source, options: ImportOptions, st: _State):
+    audit.append(
+        conn,
+        action="import",
+        resource=f"import_batch:{batch_id}",
+        detail={
+            "kind": options.kind.name,
+            "source_sha256": source.sha256,
+            "instrument": options.spec.code if options.spec else None,
+            "wave": options.wave,
+            "rows_read": st.rows_read,
+            "stored": st.stored,
+            "quarantined": len(st.problems),
+            "duplicates": st.duplicates,
+            "non_data_lines": len(st.non_data),
+        },
+    )
 
 
 def import_file(
@@ -587,178 +921,83 @@ def import_file(
     norm: str | None = None,
     zero_based: bool = False,
     score: bool = True,
+    report: str | Path | None = None,
     progress: ProgressFn | None = None,
+    piece_bytes: int | None = None,
 ) -> ImportResult:
-    """Import one file in one transaction (see :mod:`psychanalytics.ingest`)."""
-    if kind not in KINDS:
-        raise IngestError(f"unknown import kind {kind!r}; kinds: {', '.join(KINDS)}")
-    spec_kind = KINDS[kind]
-    spec = None
-    if kind == "screening":
-        if not wave or not instrument:
-            missing = " and ".join(
-                f"--{name}" for name, v in (("wave", wave), ("instrument", instrument)) if not v
-            )
-            raise IngestError(
-                f"普测结果需要指定批次和量表 / screening needs {missing} (e.g. --wave 2025-autumn --instrument phq9)"
-            )
-        from psychanalytics import instruments
+    """Import one file in one transaction (see :mod:`psychanalytics.ingest`).
 
-        if instrument.lower() not in instruments.available():
-            raise IngestError(
-                f"unknown instrument {instrument!r}; known: {', '.join(instruments.available())} / 未知量表"
-            )
-        spec = instruments.get(instrument.lower())
-        if spec.informants and informant not in spec.informants:
-            raise IngestError(
-                f"{spec.code} is scored by informant: pass --informant {'/'.join(spec.informants)} / 请指定填写人"
-            )
-        if score and spec.uncertain:
-            rules = "; ".join(rule.rule for rule in spec.uncertain)
-            raise IngestError(
-                f"{spec.code} 的计分规则尚未核实，请加 --no-score 只导入作答 / {spec.code} has scoring rules its "
-                f"sources leave unverified ({rules}): import the answers with --no-score"
-            )
-        if norm is not None and norm not in spec.norms:
-            raise IngestError(f"{spec.code} has no norm {norm!r}; norms: {', '.join(spec.norms) or 'none'}")
-    if school_year is not None:
-        try:
-            school_year = parse_school_year(clean_text(school_year))
-        except Bad:
-            raise IngestError(f"--school-year {school_year!r} is not like 2024-2025") from None
+    With ``report``, the XLSX report of refused lines is written there before the
+    transaction commits (a report that cannot be written leaves nothing stored);
+    ``piece_bytes`` sets the size of the pieces a CSV is parsed in (tests set it small).
+    """
+    options = check_options(
+        kind,
+        wave=wave,
+        instrument=instrument,
+        school_year=school_year,
+        informant=informant,
+        norm=norm,
+        zero_based=zero_based,
+        score=score,
+    )
     source = _read.open_source(path)
-    lay = layout(spec_kind, source.headers, spec=spec, has_school_year=school_year is not None)
-    params = {
-        "kind": kind,
-        "wave": wave,
-        "instrument": spec.code if spec else None,
-        "instrument_version": spec.version if spec else None,
-        "informant": informant,
-        "norm": norm,
-        "zero_based": zero_based,
-        "school_year": school_year,
-        "score": score,
-        "encoding": source.encoding,
-    }
+    lay = _layout_or_another_kind(options, source)
     with engine.begin() as conn:
-        done = conn.execute(
-            sa.select(schema.import_batch).where(schema.import_batch.c.source_sha256 == source.sha256)
-        ).first()
-        if done is not None:
-            _refuse_other_options(json.loads(done.params), params, done.batch_id)
-            return ImportResult(
-                kind,
-                source.path.name,
-                source.sha256,
-                source.encoding,
-                done.batch_id,
-                done.rows_read,
-                done.stored,
-                done.quarantined,
-                done.duplicates,
-                already_imported=True,
-                ignored_columns=lay.ignored,
-                header_line=source.header_line,
-                above_header=source.above_header,
-            )
+        if (earlier := _already_imported(conn, source, options, lay)) is not None:
+            return earlier
         _check_key(conn, key)
-        batch_id = conn.execute(
-            schema.import_batch.insert().values(
-                kind=kind,
-                source_sha256=source.sha256,
-                source_name=source.path.name,
-                params=json.dumps(params, ensure_ascii=False),
-                rows_read=0,
-                stored=0,
-                quarantined=0,
-                duplicates=0,
-                imported_at=datetime.now(UTC).replace(tzinfo=None),
-            )
-        ).inserted_primary_key[0]
+        batch_id = _open_batch(conn, source, options)
         ctx = Context.load(
             conn,
             batch_id,
-            school_year=school_year,
-            spec=spec,
-            score=score,
-            informant=informant,
-            norm=norm,
-            zero_based=zero_based,
+            school_year=options.school_year,
+            spec=options.spec,
+            score=options.score,
+            informant=options.informant,
+            norm=options.norm,
+            zero_based=options.zero_based,
         )
-        if spec is not None:
-            ctx.wave = ensure_wave(conn, wave)
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
-        try:
-            with Serial() as db, closing(_read.iter_chunks(source)) as chunks:
-                importer = _Importer(spec_kind, source, lay, ctx, key, conn, db)
-                half = source.size / 2
-                for chunk in chunks:
-                    importer.chunk(chunk)
-                    if progress is not None:
-                        progress(int(chunk.bytes_done / 2), source.size)
-                importer.finish(
-                    None if progress is None else lambda share: progress(int(half * (1 + share)), source.size)
-                )
-                db.drain()
-                if progress is not None:
-                    progress(source.size, source.size)
-        finally:
-            if sqlite:
-                conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+        if options.spec is not None:
+            ctx.wave = ensure_wave(conn, options.wave)
+        with _import_cache(conn), Serial() as db:
+            importer = _Importer(options.kind, source, lay, ctx, key, conn, db)
+            _read_check_store(importer, source, progress, piece_bytes)
         st = importer.state
-        if st.rows_read == 0:
-            raise IngestError(
-                f"{source.path.name}: 文件只有表头，没有数据行 / the file has a header but no data rows"
-            )
-        quarantined = len(st.problems)
-        if st.rows_read != st.stored + quarantined + st.duplicates:
-            raise IngestError(
-                f"conservation broken: {st.rows_read} rows read, {st.stored} stored,"
-                f" {quarantined} quarantined, {st.duplicates} duplicates; nothing imported"
-            )
-        conn.execute(
-            schema.import_batch.update()
-            .where(schema.import_batch.c.batch_id == batch_id)
-            .values(
-                rows_read=st.rows_read, stored=st.stored, quarantined=quarantined, duplicates=st.duplicates
-            )
-        )
-        audit.append(
-            conn,
-            action="import",
-            resource=f"import_batch:{batch_id}",
-            detail={
-                "kind": kind,
-                "source_sha256": source.sha256,
-                "instrument": params["instrument"],
-                "wave": wave,
-                "rows_read": st.rows_read,
-                "stored": st.stored,
-                "quarantined": quarantined,
-                "duplicates": st.duplicates,
-            },
-        )
+        _check_conservation(source, st)
+        _close_batch(conn, batch_id, st)
+        _audit(conn, batch_id, source, options, st)
+        pending = None if report is None or not st.problems else _pending_report(report, source, st)
+    if pending is not None:
+        pending.replace(report)
     return ImportResult(
-        kind,
+        options.kind.name,
         source.path.name,
         source.sha256,
         source.encoding,
         batch_id,
         st.rows_read,
         st.stored,
-        quarantined,
+        len(st.problems),
         st.duplicates,
         st.blank,
         st.invalid_sheets,
+        tuple(sorted(st.non_data)),
         ignored_columns=lay.ignored,
         header_line=source.header_line,
         above_header=source.above_header,
+        report=None if pending is None else Path(report),
         problems=tuple(st.problems),
         raw_rows=tuple(st.raws),
     )
 
 
-__all__ = ["KINDS", "REASONS", "ImportResult", "import_file", "layout"]
+def _pending_report(report: str | Path, source: _read.Source, st: _State) -> Path:
+    """The report written next to ``report`` under a temporary name, renamed once the import has committed."""
+    target = Path(report)
+    pending = target.with_name(f".{target.name}.pending")
+    write_report(pending, st.problems, st.raws, source_name=source.path.name)
+    return pending
+
+
+__all__ = ["KINDS", "REASONS", "ImportOptions", "ImportResult", "check_options", "import_file", "layout"]

@@ -79,6 +79,12 @@ class Chunk:
     def __len__(self) -> int:
         return len(self.line_nos)
 
+    def keep(self, rows: np.ndarray, *, bad_rows: list[tuple[int, str, int]]) -> Chunk:
+        """This chunk with only the rows where ``rows`` is True, and ``bad_rows`` as its refused rows."""
+        mask = pa.array(rows)
+        columns = [pc.filter(c, mask) for c in self.columns]
+        return Chunk(columns, self.line_nos[rows], bad_rows, self.blank, self.bytes_done)
+
 
 def _scan(path: Path) -> tuple[str, int, str | None, bytes]:
     """SHA-256, size, first strictly decodable encoding (None if none) and the file's first bytes.
@@ -198,7 +204,7 @@ def open_source(path: str | Path) -> Source:
         rows = _xlsx_first_rows(path)
         at = _header_row(rows)
         headers = rows[at] if rows else []
-        above = tuple(_join(row) for row in rows[:at])
+        above = tuple(joined(row) for row in rows[:at])
         _refuse_empty_header(path, headers, at)
         return Source(path, sha, size, "xlsx", None, tuple(headers), header_line=at + 1, above_header=above)
     if encoding is None:
@@ -781,7 +787,7 @@ def _xlsx_chunks(source: Source) -> Iterator[Chunk]:
         for line_no, row in enumerate(wb.active.iter_rows(min_row=first, values_only=True), start=first):
             texts = _without_trailing_blanks([cell_text(v) for v in row])
             if len(texts) > width:
-                bad.append((line_no, _join(texts), len(texts)))
+                bad.append((line_no, joined(texts), len(texts)))
                 continue
             rows.append(texts + [""] * (width - len(texts)))
             lines.append(line_no)
@@ -792,26 +798,36 @@ def _xlsx_chunks(source: Source) -> Iterator[Chunk]:
         wb.close()
 
 
-def _join(fields: list[str]) -> str:
+def joined(cells: list[str]) -> str:
+    """Cells as one CSV line (quoted where a cell needs it).
+
+    >>> joined(["G1", "王,五", ""])
+    'G1,"王,五",'
+    """
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow(fields)
+    csv.writer(buf, lineterminator="").writerow(cells)
     return buf.getvalue()
 
 
-def row_text(chunk: Chunk, i: int, *, mask: frozenset[int] = frozenset()) -> str:
-    """The ``i``-th row of ``chunk`` as one CSV line, with the columns in ``mask`` replaced by ``＊``."""
-    return _join([MASK if j in mask else col[i].as_py() for j, col in enumerate(chunk.columns)])
+def fields(text: str, delimiter: str = ",") -> list[str]:
+    """The cells of one line as written in the file (a line refused for its number of fields).
 
-
-def masked_line(text: str, mask: frozenset[int]) -> str:
-    """A raw CSV line with the fields at the positions in ``mask`` replaced by ``＊``.
-
-    >>> masked_line("G1,张三,女,5", frozenset({0, 1}))
-    '＊,＊,女,5'
+    >>> fields('G1,"王\\n五",女')
+    ['G1', '王\\n五', '女']
     """
-    fields = next(csv.reader([text]), [])
-    return _join([MASK if j in mask else f for j, f in enumerate(fields)])
+    return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+
+
+def non_record_candidates(chunk: Chunk, key: int, key_header: str, marker: str) -> np.ndarray:
+    """Rows of ``chunk`` that may not be records: the key cell (学籍号 …) is empty, repeats its header or
+    starts with a marker such as 合计 or 制表人 (checked in Arrow: a clean chunk costs one pass)."""
+    cells = pc.utf8_trim_whitespace(chunk.columns[key])
+    suspect = pc.or_(
+        pc.or_(pc.equal(pc.utf8_length(cells), 0), pc.equal(cells, key_header)),
+        pc.match_substring_regex(cells, marker),
+    )
+    return np.flatnonzero(suspect.to_numpy(zero_copy_only=False))
 
 
 MASK = "＊"
-"""What the database keeps of an identifying cell (学籍号, 工号, 姓名) of a refused line."""
+"""What the database keeps of a cell of a refused line that may identify a person."""

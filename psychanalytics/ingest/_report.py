@@ -8,6 +8,17 @@ REPORT_HEADERS = ("行号", "列", "值", "问题", "问题说明 / reason", "�
 """Columns of the report: line number, column, value, reason code, reason text, the row as read."""
 
 
+def _visible(text: str) -> str:
+    """Text a worksheet can hold: control characters (NUL, …) written as ``\\x00`` so a reader sees them.
+
+    >>> _visible("G1\\x00,王五")
+    'G1\\\\x00,王五'
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # what a cell refuses: C0 controls but tab, LF, CR
+
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def write_report(path: str | Path, problems, raw_rows, *, source_name: str) -> Path:
     """Write one line per refused value (the raw row repeated) to an XLSX file; return its path.
 
@@ -38,7 +49,8 @@ def write_report(path: str | Path, problems, raw_rows, *, source_name: str) -> P
     lines = sorted(zip(problems, raw_rows, strict=True), key=lambda line: line[0][0].line_no)
     for row_problems, raw in lines:
         for problem in row_problems:
-            ws.append((problem.line_no, problem.column, problem.value, problem.reason, problem.message, raw))
+            cells = (problem.column, problem.value, problem.reason, problem.message, raw)
+            ws.append((problem.line_no, *map(_visible, cells)))
     ws.auto_filter.ref = ws.dimensions
     for letter, width in zip("ABCDEF", (8, 16, 16, 18, 48, 60), strict=True):
         ws.column_dimensions[letter].width = width

@@ -1,0 +1,165 @@
+"""The importer on files shaped like the ones schools really send (issue #9): lines a person adds to a
+sheet, identifiers under unexpected headers, control characters in refused lines, files of another
+kind, and the messages a school secretary reads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from psychanalytics import ingest, store
+from psychanalytics.store import schema
+
+KEY = b"test key for the export suite, 32 bytes"
+SCHOOL = dict(school_id="S02", name="示例第一中学", stage="junior", location="urban")
+ITEMS = [f"Q{i}" for i in range(1, 10)]
+
+
+@pytest.fixture
+def lite(sqlite_engine: sa.Engine) -> sa.Engine:
+    with sqlite_engine.begin() as conn:
+        store.upsert(conn, schema.school, [SCHOOL])
+    return sqlite_engine
+
+
+def _write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def _phq9(engine: sa.Engine, path: Path, **options) -> ingest.ImportResult:
+    return ingest.import_file(
+        engine, "screening", path, key=KEY, wave="2025-autumn", instrument="phq9", **options
+    )
+
+
+def _database_bytes(engine: sa.Engine) -> bytes:
+    """Every byte SQLite keeps for the database: the file, its WAL and shared memory, after the engine closed."""
+    path = Path(engine.url.database)
+    engine.dispose()
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists())
+
+
+def test_lines_a_person_adds_are_reported_and_never_stored(lite, tmp_path):
+    header = ",".join(["学籍号", "姓名", "性别", *ITEMS])
+    lines = [
+        header,
+        "G1,王五,女," + ",".join("1" * 9),
+        "合计,,," + ",".join("9" * 9),  # line 3: a total row
+        header,  # line 4: a second export pasted below the first
+        "G2,赵六,男," + ",".join("2" * 9),
+        "平均分,,," + ",".join(["1.5"] * 9),  # line 6
+        ",制表人：李老师,,,,,,,,,,",  # line 7: a signature, the key cell empty
+        "审核：张主任",  # line 8: a signature on a line of its own
+        "备注：本表由班主任填写",  # line 9
+        ",钱七,女," + ",".join("0" * 9),  # line 10: a student without 学籍号 is refused, not dropped
+    ]
+    result = _phq9(lite, _write(tmp_path / "x.csv", lines))
+    assert result.non_data_lines == (3, 4, 6, 7, 8, 9)
+    assert (result.rows_read, result.stored, result.quarantined) == (3, 2, 1)
+    assert [(p.line_no, p.reason) for p in result.problems[0]] == [(10, "missing_required")]
+    dump = _database_bytes(lite)
+    for text in ("李老师", "张主任", "班主任", "合计", "平均分"):
+        assert text.encode() not in dump
+
+
+def test_identifiers_under_any_header_never_reach_the_database(lite, tmp_path):
+    """A form adds a differently worded name question, an ID card, a parent's phone and the platform's IP."""
+    header = ["学籍号", "你的名字", "身份证号", "家长手机", "来自IP", "性别", *ITEMS]
+    good = [
+        "G320404201201010013",
+        "欧阳娜娜",
+        "320404201201010013",
+        "13912345678",
+        "58.217.3.4(江苏-常州)",
+        "女",
+    ]
+    bad = [
+        "G320404201305050021",
+        "司马光",
+        "320404201305050021",
+        "13800001111",
+        "117.88.1.2(江苏-常州)",
+        "男",
+    ]
+    lines = [
+        ",".join(header),
+        ",".join([*good, *"012301230"]),
+        ",".join([*bad, *"012341230"]),  # item 5 out of range: refused, kept in quarantine
+        ",".join([*bad[:3], "13800001111"]),  # a short row
+    ]
+    result = _phq9(lite, _write(tmp_path / "x.csv", lines))
+    assert (result.stored, result.quarantined) == (1, 2)
+    assert {"你的名字", "身份证号", "家长手机"} <= set(result.ignored_columns)
+    dump = _database_bytes(lite)
+    for value in [*good[:5], *bad[:5], "58.217.3.4", "117.88.1.2"]:
+        assert value.encode() not in dump, value
+
+
+def test_a_control_character_in_a_refused_line_gets_its_report_and_no_traceback(lite, tmp_path):
+    lines = [",".join(["学籍号", "姓名", "性别", *ITEMS]), "G1,王\x00五,女," + ",".join("012341230")]
+    path = _write(tmp_path / "nul.csv", lines)
+    result = _phq9(lite, path, report=tmp_path / "report.xlsx")
+    assert result.quarantined == 1 and result.report == tmp_path / "report.xlsx"
+    sheet = openpyxl.load_workbook(result.report).active
+    assert sheet.cell(2, 6).value == "G1,王\\x00五,女,0,1,2,3,4,1,2,3,0"
+
+
+def test_a_report_that_cannot_be_written_leaves_nothing_stored(lite, tmp_path):
+    lines = [",".join(["学籍号", "姓名", "性别", *ITEMS]), "G1,王五,女," + ",".join("012341230")]
+    (tmp_path / "not-a-folder").write_text("a file where the report's folder should be")
+    before = store.table_counts(lite)
+    with pytest.raises(OSError):
+        _phq9(lite, _write(tmp_path / "x.csv", lines), report=tmp_path / "not-a-folder" / "report.xlsx")
+    assert store.table_counts(lite) == before
+
+
+def test_a_staff_list_given_as_screening_names_the_right_kind(lite, tmp_path):
+    lines = ["工号,姓名,学校,专兼职,学年", "T001,李老师,示例第一中学,专职,2025-2026"]
+    with pytest.raises(ingest.IngestError, match="import staff"):
+        _phq9(lite, _write(tmp_path / "staff.csv", lines))
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "psychanalytics.cli", "import", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_cli_names_a_missing_file_before_a_missing_key(lite, tmp_path):
+    lines = [",".join(["学籍号", "姓名", "性别", *ITEMS]), "G1,王五,女," + ",".join("012301230")]
+    key = tmp_path / "key"
+    db = str(lite.url.database)
+    ok = _cli("screening", str(_write(tmp_path / "x.csv", lines)), "--db", db, "--wave", "2025-autumn",
+              "--instrument", "phq9", "--key-file", str(key), cwd=tmp_path)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    key.unlink()
+    missing_both = _cli("screening", str(tmp_path / "nowhere.csv"), "--db", db, "--wave", "2025-autumn",
+                        "--instrument", "phq9", "--key-file", str(key), cwd=tmp_path)  # fmt: skip
+    assert missing_both.returncode == 2 and "文件不存在" in missing_both.stderr
+    assert "密钥" not in missing_both.stderr
+    missing_key = _cli("screening", str(tmp_path / "x.csv"), "--db", db, "--wave", "2025-autumn",
+                       "--instrument", "phq9", "--key-file", str(key), "--json", cwd=tmp_path)  # fmt: skip
+    error = json.loads(missing_key.stdout)["error"]
+    assert missing_key.returncode == 2 and error.startswith("密钥文件不存在")
+    assert "--key-file" in error and "PSYCHANALYTICS_KEY_FILE" in error
+
+
+def test_a_nul_in_a_refused_line_through_the_cli_prints_no_student(lite, tmp_path):
+    lines = [",".join(["学籍号", "姓名", "性别", *ITEMS]), "G9876,王\x00五,女," + ",".join("012341230")]
+    done = _cli("screening", str(_write(tmp_path / "nul.csv", lines)), "--db", str(lite.url.database),
+                "--wave", "2025-autumn", "--instrument", "phq9", "--key-file", str(tmp_path / "key"),
+                cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "nul_quarantine.xlsx").is_file()
+    assert "G9876" not in done.stdout + done.stderr and "王" not in done.stdout + done.stderr
