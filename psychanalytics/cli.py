@@ -178,6 +178,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             informant=args.informant,
             norm=args.norm,
             zero_based=args.zero_based,
+            bare_id_card=args.bare_id_card.replace("-", "_"),
             score=not args.no_score,
             report=report,
             progress=_progress_bar if show_progress else None,
@@ -288,6 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--zero-based",
         action="store_true",
         help="the file codes items from 0 where the instrument starts at 1 (e.g. SCL-90 coded 0-4): add 1",
+    )
+    imp.add_argument(
+        "--bare-id-card",
+        choices=("add-g", "keep", "refuse"),
+        default="add-g",
+        help="a 学籍号 written as a bare ID-card number without its G: add the G (default: a national 学籍号 is "
+        "G + the ID card), keep it as written (a district keyed on ID cards), or refuse the line",
     )
     imp.add_argument("--no-score", action="store_true", help="store item responses only; do not score")
     imp.add_argument("--json", action="store_true", help="print a JSON summary instead of text")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from psychanalytics import instruments, store, synth
 from psychanalytics.privacy.pseudonym import pseudonymise
+from psychanalytics.privacy.shapes import id_card_check_character
 from psychanalytics.store import audit, schema
 
 EMPTY_TABLES = {"import_batch", "quarantine"}
@@ -303,7 +304,8 @@ def test_population_holds_the_identifiers_that_map_onto_the_database_pids(demo):
     pids = _frame(demo, "SELECT pid FROM student")["pid"]
     assert set(people["pid"]) == set(pids)
     assert people["student_number"].is_unique
-    assert people["student_number"].str.fullmatch(r"G320499\d{12}").all()
+    assert people["student_number"].str.fullmatch(r"G320499\d{11}[\dX]").all()
+    assert all(id_card_check_character(n[1:18]) == n[18] for n in people["student_number"])
     assert pseudonymise(people["student_number"], synth.DEMO_KEY) == people["pid"].tolist()
     assert people["name"].str.fullmatch(r"[\u4e00-\u9fff]{2,3}").all()
 

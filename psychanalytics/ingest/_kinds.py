@@ -87,6 +87,8 @@ class Context:
     informant: str | None = None
     norm: str | None = None
     zero_based: bool = False
+    bare_id_card: str = "add_g"
+    has_students: bool = False
     schools: dict[str, str] = field(default_factory=dict)
     waves: set[str] = field(default_factory=set)
     seen_ids: dict[tuple, tuple] = field(default_factory=dict)
@@ -99,7 +101,8 @@ class Context:
             schools[clean_text(school_id).lower()] = school_id
             schools[clean_text(name).lower()] = school_id
         waves = set(conn.execute(sa.select(schema.screening_wave.c.wave_id)).scalars())
-        return cls(batch_id=batch_id, schools=schools, waves=waves, **options)
+        has_students = conn.execute(sa.select(schema.student.c.pid).limit(1)).first() is not None
+        return cls(batch_id=batch_id, schools=schools, waves=waves, has_students=has_students, **options)
 
 
 @dataclass(frozen=True)
@@ -212,10 +215,10 @@ def _fits(column: sa.Column) -> Callable[[str], str]:
 
 STUDENT_NUMBER = Field(
     "student_number",
-    parse=p.identifier,
+    parse=p.student_number,
     required=True,
     doc="学籍号; becomes the pseudonym pid, never stored",
-    kept_as_written=p.identifiers_as_written,
+    kept_as_written=p.student_numbers_as_written,
 )
 NAME = Field("name", doc="姓名: read for the quarantine report only, never stored")
 SCHOOL = Field("school", clean_text, doc="school_id or Chinese school name from the school table")

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from psychanalytics.ingest import _parse as p
 from psychanalytics.ingest import _read
 from psychanalytics.ingest._headers import canonical, clean_text, item_number
 from psychanalytics.ingest._kinds import (
@@ -376,8 +377,48 @@ class _Importer:
             columns["items"] = self._items(chunk, refuse)
         if lay.summary:
             columns["reported"] = self._summary(chunk, refuse)
+        if "student_number" in columns:
+            self._student_numbers(columns["student_number"], refuse)
         self._identify(columns)
         return columns, texts
+
+    def _student_numbers(self, numbers: list, refuse) -> None:
+        """Apply the rule for a bare ID-card number (``bare_id_card``) and refuse a number that differs
+        from a student the database knows only by what a spreadsheet drops (leading zeros, the G).
+
+        The database holds pseudonyms only: a number's variants are pseudonymised and looked up.
+        Only numbers of digits alone can have lost something; a G-number is the national form.
+        """
+        header = self.source.headers[self.lay.fields["student_number"]]
+        rule = self.ctx.bare_id_card
+        candidates: dict[int, list[str]] = {}
+        for i, number in enumerate(numbers):
+            if number is None or not number.isdigit():
+                continue
+            forms = [number, "G" + number] if p.bare_id_card(number) else [number]
+            if rule == "refuse" and len(forms) == 2:
+                refuse(i, header, number, "bare_id_card")
+                numbers[i] = None
+                continue
+            if len(forms) == 2 and rule == "add_g":
+                forms = forms[::-1]
+                numbers[i] = forms[0]
+            candidates[i] = [*forms, *("0" * zeros + number for zeros in range(1, 4))]
+        if not candidates or not self.ctx.has_students:
+            return
+        pids = {
+            form: pid
+            for rows in candidates.values()
+            for form, pid in zip(rows, pseudonymise(rows, self.key), strict=True)
+        }
+        known = self.db.call(_known_pids, self.conn, sorted(set(pids.values())))
+        for i, forms in candidates.items():
+            if pids[forms[0]] in known:
+                continue
+            seen = next((form for form in forms[1:] if pids[form] in known), None)
+            if seen is not None:
+                refuse(i, header, f"{numbers[i]}（库中已有 {seen} / known as {seen}）", "known_variant")
+                numbers[i] = None
 
     def _check(self, columns: Columns, texts: dict[str, list[str]], rows: list[int], refuse) -> None:
         """Run the kind's cross-field checks whose fields the file has on ``rows``."""
@@ -481,6 +522,16 @@ class _Importer:
             if table is schema.validity:
                 self.state.invalid_sheets += sum(not r["valid"] for r in table_rows)
             self.db.submit(write_rows, self.conn, table, table_rows, on_conflict=mode)
+
+
+def _known_pids(conn: sa.Connection, pids: list[str]) -> set[str]:
+    """The ``pids`` the database holds a student for (looked up 900 at a time)."""
+    pid = schema.student.c.pid
+    return {
+        found
+        for start in range(0, len(pids), 900)
+        for found in conn.execute(sa.select(pid).where(pid.in_(pids[start : start + 900]))).scalars()
+    }
 
 
 def _parse_column(raw: list[str], f, refuse, *, plain: bool = False) -> list:
@@ -615,6 +666,7 @@ _OPTIONS_THAT_CHANGE_MEANING = (
     "informant",
     "norm",
     "zero_based",
+    "bare_id_card",
 )
 
 
@@ -672,6 +724,7 @@ class ImportOptions:
     informant: str | None = None
     norm: str | None = None
     zero_based: bool = False
+    bare_id_card: str = "add_g"
     score: bool = True
 
     def params(self, encoding: str | None) -> dict:
@@ -685,6 +738,7 @@ class ImportOptions:
             "informant": self.informant,
             "norm": self.norm,
             "zero_based": self.zero_based,
+            "bare_id_card": self.bare_id_card,
             "school_year": self.school_year,
             "score": self.score,
             "encoding": encoding,
@@ -700,6 +754,7 @@ def check_options(
     informant: str | None = None,
     norm: str | None = None,
     zero_based: bool = False,
+    bare_id_card: str = "add_g",
     score: bool = True,
 ) -> ImportOptions:
     """The import's options, each refused with what to do when it cannot be used.
@@ -731,7 +786,19 @@ def check_options(
             raise IngestError(
                 f"--school-year {school_year!r} 不是学年（应如 2024-2025）/ is not a school year like 2024-2025"
             ) from None
-    return ImportOptions(KINDS[kind], spec, wave, school_year, informant, norm, zero_based, score)
+    if bare_id_card not in BARE_ID_CARD_RULES:
+        raise IngestError(
+            f"--bare-id-card 只能是 {' / '.join(BARE_ID_CARD_RULES)} / --bare-id-card is one of "
+            f"{', '.join(BARE_ID_CARD_RULES)}, not {bare_id_card!r}"
+        )
+    return ImportOptions(
+        KINDS[kind], spec, wave, school_year, informant, norm, zero_based, bare_id_card, score
+    )
+
+
+BARE_ID_CARD_RULES = ("add_g", "keep", "refuse")
+"""What a 学籍号 written as a bare ID-card number (no ``G``) becomes: ``add_g`` (the default: a national
+学籍号 is G + the ID card), ``keep`` (a district that keys students on the ID card itself) or ``refuse``."""
 
 
 def _instrument(code: str, *, informant: str | None, norm: str | None, score: bool):
@@ -920,6 +987,7 @@ def import_file(
     informant: str | None = None,
     norm: str | None = None,
     zero_based: bool = False,
+    bare_id_card: str = "add_g",
     score: bool = True,
     report: str | Path | None = None,
     progress: ProgressFn | None = None,
@@ -939,6 +1007,7 @@ def import_file(
         informant=informant,
         norm=norm,
         zero_based=zero_based,
+        bare_id_card=bare_id_card,
         score=score,
     )
     source = _read.open_source(path)
@@ -957,6 +1026,7 @@ def import_file(
             informant=options.informant,
             norm=options.norm,
             zero_based=options.zero_based,
+            bare_id_card=options.bare_id_card,
         )
         if options.spec is not None:
             ctx.wave = ensure_wave(conn, options.wave)

@@ -27,6 +27,14 @@ REASONS: dict[str, str] = {
     "duplicate_key": "同一文件中重复且内容不同 / same key as an earlier line, different content",
     "inconsistent": "与同一编号的前一行不一致 / disagrees with an earlier line of the same id",
     "too_long": "内容过长，超出该列可保存的长度 / longer than the column can hold",
+    "precision_lost": "学籍号被表格软件截成 15 位有效数字（末尾变成 0），无法还原；请将该列设为文本，从原始数据重新导出 / "
+    "the number lost digits to a spreadsheet's 15-digit precision: format the column as text and export again",
+    "bad_check_digit": "身份证号的校验位不符：输入有误或被表格软件改写，请核对 / the ID-card number's check character "
+    "does not match: mistyped or rewritten by a spreadsheet",
+    "bare_id_card": "学籍号只有身份证号、缺少开头的 G，本次导入不接受；请补上 G，或用 --bare-id-card add-g 导入 / a bare "
+    "ID-card number without its G (refused by --bare-id-card refuse)",
+    "known_variant": "与库中已有学生的学籍号只差前导零或 G（可能被 Excel 改写），未导入；请将该列设为文本后重新导出 / "
+    "differs from a known student's number only by leading zeros or its G (rewritten by a spreadsheet?)",
     "bad_number_format": "编号被表格软件改写（如 1.23E+17），请将该列设为文本后重新导出 / the number was rewritten by a spreadsheet (e.g. 1.23E+17): format the column as text and export again",
 }
 """Reason codes stored in ``quarantine.reasons`` with their Chinese / English message."""

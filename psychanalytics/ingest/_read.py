@@ -42,6 +42,8 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 """The first bytes of a compound document: a legacy .xls workbook (or .doc)."""
 _HEAD_BYTES = 512
+_EXCEL_EXACT = 10**15
+"""Excel keeps 15 significant digits: a number cell from 10^15 up has lost digits."""
 _UTF8_BOM = codecs.BOM_UTF8
 
 
@@ -709,8 +711,14 @@ def _drop_blank(columns, line_nos, bad, blank, bytes_done) -> Chunk:
 def cell_text(value) -> str:
     """Text of an XLSX cell value as a person reads it (``12.0`` → ``12``, dates ISO).
 
+    A number of 16 digits or more (a 学籍号 typed into a number cell) is given as
+    Excel shows it, ``3.20404201201010E+17``: Excel kept 15 significant digits of
+    it, so the importer refuses it rather than invent the rest.
+
     >>> cell_text(12.0), cell_text(0.5), cell_text(None), cell_text(datetime(2024, 9, 1))
     ('12', '0.5', '', '2024-09-01')
+    >>> cell_text(320404201201010014)
+    '3.20404201201010E+17'
     """
     if value is None:
         return ""
@@ -718,6 +726,8 @@ def cell_text(value) -> str:
         return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float) and abs(value) >= _EXCEL_EXACT:
+        return f"{value:.14E}"  # as Excel shows it: the digits past the 15th were never kept
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):

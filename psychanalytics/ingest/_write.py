@@ -280,6 +280,13 @@ class Serial:
         while len(self._pending) > self._ahead or (self._pending and self._pending[0].done()):
             self._collect()
 
+    def call(self, fn, /, *args, **kwargs):
+        """Run ``fn(*args, **kwargs)`` after the work already queued and return its result (a read)."""
+        self.submit(fn, *args, **kwargs)
+        last = self._pending[-1]
+        self.drain()
+        return last.result()
+
     def drain(self) -> None:
         """Wait for every queued job; raise the first failure."""
         while self._pending:

@@ -21,17 +21,22 @@ PID_HEX_CHARS = 32
 
 
 def normalise_student_number(number: str) -> str:
-    """Canonical form of a 学籍号: NFKC (full-width → ASCII), no spaces, upper case.
+    """Canonical form of a 学籍号 (or 工号): what a spreadsheet or a keyboard adds, taken away.
 
-    Leading zeros are kept: ``00123`` and ``123`` are different students.
+    NFKC (full-width letters and digits → ASCII), no spaces, no zero-width or
+    control characters (a NUL or ``\\x01`` after the number), no leading
+    apostrophe (Excel's mark for "keep as text"), upper case. Leading zeros are
+    kept: ``00123`` and ``123`` are different numbers (the importer refuses a
+    number that has lost them when the database knows it with them).
 
     >>> normalise_student_number(" ｇ３２０４０２２０１２０１０１００１２ ")
     'G320402201201010012'
-    >>> normalise_student_number("00123")
-    '00123'
+    >>> normalise_student_number("'g12\\u200b3\\x01"), normalise_student_number("00123")
+    ('G123', '00123')
     """
     text = unicodedata.normalize("NFKC", number)
-    text = "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+    text = "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc"))
+    text = text.lstrip("'‘’`")
     if not text:
         raise ValueError("empty student number")
     return text.upper()
@@ -41,7 +46,8 @@ def _all_canonical(numbers: list[str]) -> bool:
     """True when :func:`normalise_student_number` would return every number unchanged.
 
     Checked once on the numbers joined: ASCII letters and digits with no lower-case
-    letter, in non-empty numbers, is what every number must be on its own.
+    letter, in non-empty numbers, is what every number must be on its own (no space,
+    control character or apostrophe can be in it).
     """
     joined = "".join(numbers)
     return all(numbers) and joined.isascii() and joined.isalnum() and joined == joined.upper()

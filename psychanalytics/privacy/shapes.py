@@ -1,4 +1,4 @@
-"""Values shaped like personal identifiers, whatever column they arrived in.
+"""Values shaped like personal identifiers, whatever column they arrived in; the ID card's check character.
 
 A form adds columns under headers nobody can list in advance (身份证号, 家长手机,
 联系电话, 来自IP …), and a person types a value into the wrong cell. What the
@@ -28,9 +28,24 @@ _PERSONAL = re.compile(
 )
 
 
+CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+"""GB 11643-1999: the weights of the first 17 digits of an ID card (2^(17-i) mod 11)."""
+CHECK_CHARACTERS = "10X98765432"
+"""An ID card's 18th character is this string at (Σ digit × weight) mod 11."""
+
+
+def id_card_check_character(first17: str) -> str:
+    """The check character (0-9 or X) of an ID card whose first 17 digits are ``first17`` (GB 11643-1999).
+
+    >>> id_card_check_character("11010519491231002")
+    'X'
+    """
+    return CHECK_CHARACTERS[sum(int(d) * w for d, w in zip(first17, CHECK_WEIGHTS, strict=True)) % 11]
+
+
 def looks_personal(text: str) -> bool:
     """True when ``text`` holds something shaped like a phone number, an ID card, an IP or an e-mail address."""
     return _PERSONAL.search(text) is not None
 
 
-__all__ = ["looks_personal"]
+__all__ = ["CHECK_CHARACTERS", "CHECK_WEIGHTS", "id_card_check_character", "looks_personal"]

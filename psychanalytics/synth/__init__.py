@@ -72,8 +72,8 @@ def population(*, seed: int = 20240901, students: int = 45_000) -> pd.DataFrame:
 
     One row per student ever enrolled in a demo school year, with the
     identifiers that never enter the database: ``student_number`` (synthetic
-    学籍号: ``G`` + a non-existent county code ``320499`` + birth date + a
-    4-digit serial) and ``name`` (a synthetic Chinese name), plus ``gender``
+    学籍号: ``G`` + an ID-card number with a non-existent county code ``320499``,
+    the birth date, a 3-digit sequence and its GB 11643 check character) and ``name`` (a synthetic Chinese name), plus ``gender``
     (``F``/``M``), ``birth_year``, ``cohort`` (届, year of entry to grade 1) and
     ``pid`` = :func:`psychanalytics.privacy.pseudonym.pseudonymise` of the
     number under :data:`DEMO_KEY`, so files written from this frame import
@@ -84,7 +84,7 @@ def population(*, seed: int = 20240901, students: int = 45_000) -> pd.DataFrame:
     >>> from psychanalytics import synth
     >>> from psychanalytics.privacy.pseudonym import pseudonymise
     >>> people = synth.population(seed=1, students=600)
-    >>> bool(people["student_number"].str.fullmatch(r"G\\d{18}").all())
+    >>> bool(people["student_number"].str.fullmatch(r"G320499\\d{11}[\\dX]").all())
     True
     >>> pseudonymise(people["student_number"][:1], synth.DEMO_KEY) == [people["pid"][0]]
     True

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from psychanalytics.privacy.pseudonym import pseudonymise
+from psychanalytics.privacy.shapes import id_card_check_character
 
 DEMO_KEY = b"psychanalytics synthetic demo district key: never use for real students"
 """The public HMAC key of the demo pseudonyms: synthetic data only, never for real students."""
@@ -127,10 +128,11 @@ def students_frame(*, seed: int, students: int, school_frame: pd.DataFrame) -> p
     month = np.where(older, rng.integers(9, 13, n), rng.integers(1, 9, n))
     day = rng.integers(1, 29, n)
     birth = birth_year * 10_000 + month * 100 + day
-    # serial: unique within a birth date (7919 is coprime to 10,000)
+    # sequence: unique within a birth date (7919 is coprime to 1,000); then the ID card's check character
     order = pd.Series(rng.permutation(n)).groupby(birth).rank(method="first").astype(int).to_numpy()
-    serial = (order * 7919 + birth * 2_654_435_761) % 10_000
-    numbers = [f"G{FAKE_COUNTY}{b:08d}{s:04d}" for b, s in zip(birth, serial, strict=True)]
+    sequence = (order * 7919 + birth * 2_654_435_761) % 1_000
+    cards = [f"{FAKE_COUNTY}{b:08d}{s:03d}" for b, s in zip(birth, sequence, strict=True)]
+    numbers = [f"G{card}{id_card_check_character(card)}" for card in cards]
 
     sch = school_frame.set_index("school_id")
     first_stage = school_frame[school_frame["stage"].isin(["primary", "nine_year"])]
