@@ -1549,11 +1549,11 @@ def large_roster(
     starts = line_ends[:-1] + 1
     lead = np.fromiter(map(len, numbers), dtype=np.int64, count=rows) + len(',"王'.encode())
     fits = np.flatnonzero(starts + lead <= offset - 1)
-    if len(fits) == 0 or fits[-1] == rows - 1:
+    if len(fits) and fits[-1] == rows - 1:
         raise ValueError(f"{rows} rows of this roster do not reach past byte {offset}")
-    row = int(fits[-1])
-    gap = int(offset - 1 - lead[row] - starts[row])
-    if gap > row:
+    row = int(fits[-1]) if len(fits) else 0
+    gap = int(offset - 1 - lead[row] - starts[row])  # negative when even the first row starts too late
+    if not 0 <= gap <= row:
         raise ValueError(f"byte {offset} is too close to the header to place the straddling row")
     for i in range(row - gap, row):
         classes[i] += 10
