@@ -927,7 +927,7 @@ def test_workbook_with_data_on_several_sheets_is_refused(lite, tmp_path):
 
 
 def test_unverified_scoring_rules_are_not_applied_on_import(lite, tmp_path):
-    """DSRSC's reverse keys are unverified (instruments.md pitfall 4): answers only, never scores."""
+    """DSRSC's reverse keys are unverified (docs/instruments.md §3, pitfall 4): answers only, never scores."""
     header = ",".join(["学籍号", *[str(i) for i in range(1, 19)]])
     path = _write(tmp_path / "dsrsc.csv", [header, "G1," + ",".join(["1"] * 18)])
     with pytest.raises(ingest.IngestError, match="--no-score"):

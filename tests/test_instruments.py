@@ -1,4 +1,4 @@
-"""The instrument registry: every spec loads, is internally consistent and matches instruments.md."""
+"""The instrument registry: every spec loads, is internally consistent and matches docs/instruments.md."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Primary small-cell suppression.
 
-The rule under test is the one adopted in privacy_security.md §2 from CDC WONDER
+The rule under test is the one adopted in docs/privacy.md §2 from CDC WONDER
 ("suppress counts and rates from fewer than 10 observations") and the UK LLC
 guidebook ("threshold 10 including zero"): a cell of 9 is blanked, a cell of
 10 is shown, a cell of 0 is blanked.
@@ -114,7 +114,7 @@ def test_property_no_small_count_survives_and_large_counts_are_unchanged(counts,
 )
 def test_no_blanked_cell_can_be_recovered_from_the_group_total(groups):
     """After secondary suppression a group never has exactly one blanked cell, so total - shown
-    gives only the sum of two or more cells (privacy_security.md §2, rule 2)."""
+    gives only the sum of two or more cells (docs/privacy.md §2, rule 2)."""
     from psychanalytics.privacy.suppression import suppress_complementary
 
     cells = pd.DataFrame(

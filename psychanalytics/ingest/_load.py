@@ -685,7 +685,7 @@ def _refuse_zero_based(column, bad_range, spec, header: str, line_nos) -> None:
     """A 0 in an instrument coded from 1 (SCL-90 1-5) means a file coded 0-4: refuse it whole.
 
     Row by row, the lines holding a 0 would be refused while the others were
-    stored and scored one step too low (instruments.md, SCL-90 coding base).
+    stored and scored one step too low (docs/instruments.md §3, SCL-90 coding base).
     """
     zero = np.asarray(
         pc.equal(pc.utf8_trim_whitespace(column), "0").to_numpy(zero_copy_only=False), dtype=bool

@@ -50,7 +50,7 @@ _METRIC_SUFFIX = re.compile(r"^(.*?)\s*\(?(标准分|原始分|粗分|T分)\)?$"
 _METRICS = {"标准分": "standard", "T分": "standard", "原始分": "raw", "粗分": "raw"}
 _TOTAL_NAMES = {"总分", "总分数", "total", "总粗分"}
 SCALE_ALIASES = {"交往焦虑": "对人焦虑", "敏感倾向": "过敏倾向"}
-"""Platform names of MHT scales (instruments.md §2.1) → the spec's Chinese scale name."""
+"""Platform names of MHT scales (docs/instruments.md §2.1) → the spec's Chinese scale name."""
 
 
 def build_screening(columns: Columns, ctx: Context) -> list[Write]:

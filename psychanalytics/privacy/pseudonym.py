@@ -1,7 +1,7 @@
 """Keyed pseudonyms for students: ``pid = HMAC-SHA256(key, normalised 学籍号)``.
 
 Unkeyed hashing of an 18-digit national number is brute-forceable offline
-(ENISA; privacy_security.md §3), so the pseudonym is a MAC whose key lives in
+(ENISA; docs/privacy.md §4), so the pseudonym is a MAC whose key lives in
 a file outside the repository and the database. One key per project makes
 extracts of different projects unlinkable. The pid keeps 128 bits (32 hex
 characters).

@@ -2,7 +2,7 @@
 
 Each row stores the SHA-256 of the previous row's hash and its own canonical
 content, so editing, deleting or reordering any row breaks :func:`verify`
-(OWASP audit-logging pattern; privacy_security.md §3). Details hold pids and
+(OWASP audit-logging pattern; docs/privacy.md §5). Details hold pids and
 counts only — never names, student numbers or secrets. Records are kept at
 least 3 years (PIPL Art. 55-56); nothing here deletes them.
 """

@@ -57,7 +57,7 @@ metadata = sa.MetaData(
 
 # --- SQLite STRICT tables -------------------------------------------------------
 # STRICT tables reject 'abc' in an INTEGER column instead of storing it
-# (privacy_security.md §5). They only accept INTEGER, REAL, TEXT, BLOB, ANY as
+# (docs/privacy.md §7). They only accept INTEGER, REAL, TEXT, BLOB, ANY as
 # declared types, so SQLite DDL spells the generic types that way. Values are
 # still processed by SQLAlchemy's own SQLite types (dates as ISO text, booleans
 # as 0/1).

@@ -2,7 +2,7 @@
 
 Upserts are ``INSERT … ON CONFLICT (primary key) DO UPDATE`` on both SQLite and
 PostgreSQL — never ``INSERT OR REPLACE``, which deletes the old row and resets
-the columns a writer did not supply (privacy_security.md §5).
+the columns a writer did not supply (docs/privacy.md §7).
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def _write_screening(conn: sa.Connection, enrol: pd.DataFrame, waves, scored_by_
             )
             if s.instrument != "mht":
                 continue
-            # the platform's MHT content total, declared raw in its export (pitfall 3 of instruments.md)
+            # the platform's MHT content total, declared raw in its export (docs/instruments.md §3, pitfall 3)
             total = frame["total"].to_numpy(dtype=float)
             keep = frame["valid"].to_numpy(dtype=bool) & ~np.isnan(total)
             reported = pd.DataFrame({"pid": pids[s.rows][keep], "value": total[keep]}).assign(
