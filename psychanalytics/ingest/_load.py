@@ -392,18 +392,18 @@ class _Importer:
         header = self.source.headers[self.lay.fields["student_number"]]
         rule = self.ctx.bare_id_card
         candidates: dict[int, list[str]] = {}
-        for i, number in enumerate(numbers):
-            if number is None or not number.isdigit():
+        for i, written in enumerate(numbers):
+            if written is None or not written.isdigit():
                 continue
-            forms = [number, "G" + number] if p.bare_id_card(number) else [number]
+            forms = [written, "G" + written] if p.bare_id_card(written) else [written]
             if rule == "refuse" and len(forms) == 2:
-                refuse(i, header, number, "bare_id_card")
+                refuse(i, header, written, "bare_id_card")
                 numbers[i] = None
                 continue
             if len(forms) == 2 and rule == "add_g":
                 forms = forms[::-1]
                 numbers[i] = forms[0]
-            candidates[i] = [*forms, *("0" * zeros + number for zeros in range(1, 4))]
+            candidates[i] = [*forms, *("0" * zeros + written for zeros in range(1, 4))]
         if not candidates or not self.ctx.has_students:
             return
         pids = {
