@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import exports_support as exports
 import openpyxl
 import pytest
 import sqlalchemy as sa
 
 from psychanalytics import ingest, store
+from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.store import schema
 
 KEY = b"test key for the export suite, 32 bytes"
@@ -163,3 +165,95 @@ def test_a_nul_in_a_refused_line_through_the_cli_prints_no_student(lite, tmp_pat
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "nul_quarantine.xlsx").is_file()
     assert "G9876" not in done.stdout + done.stderr and "王" not in done.stdout + done.stderr
+
+
+NORMALISED = ("apostrophe", "trailing_control", "trailing_del", "trailing_nul", "zero_width", "full_width")
+NORMALISED += ("spaces", "lower_case", "without_g")
+
+
+def _known_roster(engine: sa.Engine, tmp_path: Path, seed: int, n: int) -> exports.ExportTruth:
+    roster = exports.school_export(tmp_path / "roster.csv", seed, kind="roster", n=n, local_share=0.3)
+    done = ingest.import_file(engine, "roster", roster.path, key=KEY, school_year="2025-2026")
+    assert done.stored == n
+    return roster
+
+
+def _students(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(schema.student.c.pid)).scalars())
+
+
+def test_numbers_a_keyboard_or_excel_changed_reversibly_land_on_the_known_student(lite, tmp_path):
+    roster = _known_roster(lite, tmp_path, 11, 3 * len(NORMALISED))
+    known = _students(lite)
+    g_numbers = [i for i, s in enumerate(roster.students) if s.student_number.startswith("G")]
+    damage = dict(zip(g_numbers, NORMALISED, strict=False))
+    assert len(damage) == len(NORMALISED)
+    wave = exports.school_export(
+        tmp_path / "wave.csv", 11, n=len(roster.students), local_share=0.3, damage=damage
+    )
+    result = _phq9(lite, wave.path)
+    assert (result.stored, result.quarantined) == (len(roster.students), 0)
+    assert _students(lite) == known  # no student created
+    with lite.connect() as conn:
+        answered = set(conn.execute(sa.select(schema.response.c.pid)).scalars())
+    assert answered == known
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        (("without_g", "excel_number"), "precision_lost"),
+        (("without_g", "scientific"), "bad_number_format"),
+        (("without_g", "excel_number", "dot_zero"), "bad_number_format"),
+    ],
+)
+def test_numbers_that_lost_digits_are_refused_with_what_to_do(lite, tmp_path, steps, reason):
+    roster = _known_roster(lite, tmp_path, 12, 6)
+    known = _students(lite)
+    first_g = next(i for i, s in enumerate(roster.students) if s.student_number.startswith("G"))
+    wave = exports.school_export(tmp_path / "w.csv", 12, n=6, local_share=0.3, damage={first_g: steps})
+    result = _phq9(lite, wave.path)
+    assert [(p.line_no, p.reason) for (p,) in result.problems] == [(wave.student_lines[first_g], reason)]
+    assert _students(lite) == known
+
+
+def test_a_local_number_that_lost_its_leading_zeros_is_refused_naming_the_known_one(lite, tmp_path):
+    roster = _known_roster(lite, tmp_path, 13, 12)
+    zeros = next(i for i, s in enumerate(roster.students) if s.student_number.startswith("00"))
+    wave = exports.school_export(
+        tmp_path / "w.csv", 13, n=12, local_share=0.3, damage={zeros: "excel_number"}
+    )
+    result = _phq9(lite, wave.path)
+    ((problem,),) = result.problems
+    number = roster.students[zeros].student_number
+    assert (problem.reason, problem.line_no) == ("known_variant", wave.student_lines[zeros])
+    assert f"库中已有 {number}" in problem.value and number.lstrip("0") in problem.value
+    assert len(_students(lite)) == 12
+
+
+def test_numeric_identifier_cells_in_a_workbook_are_refused_not_rounded(lite, tmp_path):
+    wave = exports.school_export(
+        tmp_path / "w.xlsx",
+        14,
+        n=6,
+        local_share=0.0,
+        damage={0: "without_g"},
+        numeric_ids=True,
+        file_format="xlsx",
+    )
+    result = _phq9(lite, wave.path)
+    assert [(p.line_no, p.reason) for (p,) in result.problems] == [
+        (wave.student_lines[0], "bad_number_format")
+    ]
+
+
+@pytest.mark.parametrize(("rule", "stored_as"), [("add_g", "G"), ("keep", ""), ("refuse", None)])
+def test_the_rule_for_a_bare_id_card_is_explicit(lite, tmp_path, rule, stored_as):
+    wave = exports.school_export(tmp_path / "w.csv", 15, n=3, local_share=0.0, damage={1: "without_g"})
+    result = _phq9(lite, wave.path, bare_id_card=rule)
+    bare = wave.students[1].student_number[1:]
+    if stored_as is None:
+        assert [p.reason for (p,) in result.problems] == ["bare_id_card"] and result.stored == 2
+    else:
+        assert pseudonymise([stored_as + bare], KEY)[0] in _students(lite)

@@ -393,7 +393,7 @@ class _Importer:
         rule = self.ctx.bare_id_card
         candidates: dict[int, list[str]] = {}
         for i, written in enumerate(numbers):
-            if written is None or not written.isdigit():
+            if written is None or not (written.isdigit() or p.bare_id_card(written)):
                 continue
             forms = [written, "G" + written] if p.bare_id_card(written) else [written]
             if rule == "refuse" and len(forms) == 2:

@@ -282,10 +282,10 @@ class Serial:
 
     def call(self, fn, /, *args, **kwargs):
         """Run ``fn(*args, **kwargs)`` after the work already queued and return its result (a read)."""
-        self.submit(fn, *args, **kwargs)
-        last = self._pending[-1]
+        job = self._pool.submit(fn, *args, **kwargs)
+        self._pending.append(job)
         self.drain()
-        return last.result()
+        return job.result()
 
     def drain(self) -> None:
         """Wait for every queued job; raise the first failure."""
