@@ -124,6 +124,13 @@ def _print_summary(result, report) -> None:
         )
     if result.invalid_sheets:
         print(f"  无效问卷 / invalid sheets {result.invalid_sheets:>9,}  (已入库并标记 / stored, flagged)")
+    if result.item_columns:
+        print(
+            f"  题目 1–{len(result.item_columns)} 取自 / items 1-{len(result.item_columns)} read from: "
+            f"「{result.item_columns[0]}」…「{result.item_columns[-1]}」"
+        )
+    if result.platform_columns:
+        print(f"  平台信息列，未导入 / platform columns, not imported: {', '.join(result.platform_columns)}")
     if result.ignored_columns:
         print(f"  未导入的列 / columns not imported: {', '.join(result.ignored_columns)}")
     print(f"  批次 / batch_id: {result.batch_id}")
@@ -178,6 +185,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             informant=args.informant,
             norm=args.norm,
             zero_based=args.zero_based,
+            option_numbers=args.option_numbers,
             bare_id_card=args.bare_id_card.replace("-", "_"),
             score=not args.no_score,
             report=report,
@@ -289,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--zero-based",
         action="store_true",
         help="the file codes items from 0 where the instrument starts at 1 (e.g. SCL-90 coded 0-4): add 1",
+    )
+    imp.add_argument(
+        "--option-numbers",
+        action="store_true",
+        help="item cells are option numbers 1..K in the order the form asks them (问卷星 按选项序号下载), "
+        "not the instrument's codes",
     )
     imp.add_argument(
         "--bare-id-card",

@@ -141,8 +141,8 @@ def test_created_wave_follows_its_name(lite, tmp_path):
     ("cell_column", "value", "reason"),
     [
         ("Q3", "4", "out_of_range"),
-        ("Q3", "-1", "not_integer"),
-        ("Q3", "二", "not_integer"),
+        ("Q3", "-1", "unknown_option"),
+        ("Q3", "二", "unknown_option"),
         ("性别", "未知", "bad_gender"),
         ("年级", "13", "impossible_grade"),
         ("年龄", "31", "impossible_age"),
@@ -165,7 +165,7 @@ def test_each_error_class_lands_in_quarantine_with_its_reason(lite, tmp_path, ce
         "用时",
         *[f"Q{i}" for i in range(1, 10)],
     ]
-    good = ["G1", "李四", "男", "13", "示例第一中学", "初一", "(2)班", "5分3秒", *["1"] * 9]
+    good = ["G1", "李四", "男", "13", "示例第一中学", "初一", "(2)班", "5分3秒", *"011111111"]
     bad = list(good)
     bad[0] = "G2"
     bad[header.index(cell_column)] = value
@@ -178,8 +178,14 @@ def test_each_error_class_lands_in_quarantine_with_its_reason(lite, tmp_path, ce
     assert result.raw_rows == (",".join(bad),)
     assert q.line_no == 3 and q.raw == ",".join(["＊", "＊", *bad[2:]])
     shown = "＊" if cell_column in ("学籍号", "姓名") else value
+    # an item's message says what the cell may hold: the codes and the instrument's option texts
+    allowed = (
+        "；可填 / allowed: 0, 1, 2, 3 或 完全不会 / 好几天 / 一半以上的天数 / 几乎每天"
+        if cell_column == "Q3"
+        else ""
+    )
     assert json.loads(q.reasons) == [
-        {"column": cell_column, "value": shown, "reason": reason, "message": ingest.REASONS[reason]}
+        {"column": cell_column, "value": shown, "reason": reason, "message": ingest.REASONS[reason] + allowed}
     ]
 
 
@@ -674,7 +680,8 @@ def test_gbk_sample_round_trips_onto_the_demo_district(demo_copy):
         wave="2025-autumn",
         instrument="mht",
     )
-    assert result.encoding == "gb18030" and result.quarantined == 0 and result.ignored_columns == ("序号",)
+    assert result.encoding == "gb18030" and result.quarantined == 0 and result.ignored_columns == ()
+    assert result.platform_columns == ("序号",)
     with demo_copy.connect() as conn:
         after = dict(
             conn.execute(

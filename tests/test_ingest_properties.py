@@ -32,6 +32,12 @@ lines = st.one_of(
 )
 
 
+def _looks_like_option_numbers(data_lines: list[str]) -> bool:
+    """No item cell of a whole row holds 0 while one holds 4: the file is refused as option numbers 1-4."""
+    answers = [a for line in data_lines if len(line.split(",")) == len(HEADER) for a in line.split(",")[3:]]
+    return "0" not in answers and "4" in answers
+
+
 def _model(data_lines: list[str]) -> tuple[int, int, int, int, set[str]]:
     """Independent account: (rows_read, stored, quarantined, duplicates, stored numbers)."""
     seen: dict[str, str] = {}
@@ -81,6 +87,10 @@ def test_conservation_matches_an_independent_model(data_lines, encoding):
     read, stored, refused, duplicates, numbers_stored = _model(data_lines)
     if read == 0:  # only blank lines: refused whole, nothing written
         with tempfile.TemporaryDirectory() as tmp, pytest.raises(ingest.IngestError, match="no data rows"):
+            _import(content, Path(tmp))
+        return
+    if _looks_like_option_numbers(data_lines):
+        with tempfile.TemporaryDirectory() as tmp, pytest.raises(ingest.IngestError, match="选项序号"):
             _import(content, Path(tmp))
         return
     with tempfile.TemporaryDirectory() as tmp:

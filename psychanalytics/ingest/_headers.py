@@ -142,3 +142,51 @@ def item_number(header: str) -> int | None:
         if m:
             return int(m.group(1))
     return None
+
+
+PLATFORM_METADATA = (
+    "序号",
+    "提交答卷时间",
+    "所用时间",
+    "来源",
+    "来源详情",
+    "来自IP",
+    "IP地址",
+    "答题时间",
+    "开始时间",
+)
+"""Columns a survey platform adds to every answer (问卷星: 序号 … 来自IP): recognised, never imported."""
+_PERSONAL = re.compile(r"姓名|名字|身份证|手机|电话|住址|地址|家长|监护人|邮箱|微信|QQ|email", re.IGNORECASE)
+"""Words of a question asking for personal details (a parent's phone, an ID card): never an item."""
+_QUESTION = re.compile(r"^(\d{1,3})\s*[、.:)]\s*(.+)$")
+
+
+def question(header: str) -> tuple[int, str] | None:
+    """``(number, text)`` of a header a survey platform numbered: ``7、做事时提不起劲`` → ``(7, '做事时提不起劲')``.
+
+    >>> question("1、学籍号"), question("12.题干"), question("学籍号")
+    ((1, '学籍号'), (12, '题干'), None)
+    """
+    m = _QUESTION.match(clean_text(header))
+    return None if m is None else (int(m.group(1)), m.group(2))
+
+
+def platform_metadata(header: str) -> bool:
+    """True for a column a survey platform adds (序号, 提交答卷时间, 所用时间, 来源, 来源详情, 来自IP …).
+
+    >>> platform_metadata("来自IP"), platform_metadata("提交答卷时间"), platform_metadata("学籍号")
+    (True, True, False)
+    """
+    return match_key(header) in _METADATA
+
+
+def personal(text: str) -> bool:
+    """True for a question asking for personal details (家长手机, 身份证号, 你的名字, 家庭住址 …).
+
+    >>> personal("家长手机"), personal("你的名字"), personal("做事时提不起劲或没有兴趣")
+    (True, True, False)
+    """
+    return _PERSONAL.search(text) is not None
+
+
+_METADATA = {match_key(h) for h in PLATFORM_METADATA}

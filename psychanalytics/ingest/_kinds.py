@@ -87,6 +87,7 @@ class Context:
     informant: str | None = None
     norm: str | None = None
     zero_based: bool = False
+    option_numbers: bool = False
     bare_id_card: str = "add_g"
     has_students: bool = False
     schools: dict[str, str] = field(default_factory=dict)

@@ -20,7 +20,14 @@ import sqlalchemy as sa
 
 from psychanalytics.ingest import _parse as p
 from psychanalytics.ingest import _read
-from psychanalytics.ingest._headers import canonical, clean_text, item_number
+from psychanalytics.ingest._headers import (
+    canonical,
+    clean_text,
+    item_number,
+    personal,
+    platform_metadata,
+    question,
+)
 from psychanalytics.ingest._kinds import (
     ACTIVITIES,
     CRISIS,
@@ -37,7 +44,7 @@ from psychanalytics.ingest._parse import number
 from psychanalytics.ingest._parse import school_year as parse_school_year
 from psychanalytics.ingest._problems import REASONS, Bad, IngestError, Problem
 from psychanalytics.ingest._report import write_report
-from psychanalytics.ingest._screening import SCREENING, ensure_wave, item_matrix, summary_column
+from psychanalytics.ingest._screening import SCREENING, Coding, ensure_wave, item_matrix, summary_column
 from psychanalytics.ingest._write import Serial, write_rows
 from psychanalytics.privacy.pseudonym import key_fingerprint, pseudonymise
 from psychanalytics.privacy.shapes import looks_personal
@@ -61,12 +68,20 @@ default 2 MB cache makes every B-tree insert a page miss."""
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each field, item and summary score sits in the file, and which columns are not imported."""
+    """Where each field, item and summary score sits in the file, and which columns are not imported.
+
+    ``items`` are the positions of items 1 … K; ``item_headers`` the headers they
+    were read from (a survey platform numbers every question, so item 1 may be
+    question 7). ``metadata`` are a platform's own columns (序号, 来自IP …) and
+    ``ignored`` every other column not imported; neither is ever stored.
+    """
 
     fields: dict[str, int]
     items: tuple[int, ...] = ()
     summary: tuple[tuple[int, str, str], ...] = ()
     ignored: tuple[str, ...] = ()
+    metadata: tuple[str, ...] = ()
+    item_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,10 @@ class ImportResult:
     means the same bytes were imported before and nothing was written.
     ``above_header`` holds the lines above the header row (``header_line``), such
     as a platform's title: shown, never imported. ``report`` is the XLSX report of
-    refused lines, written before the import committed.
+    refused lines, written before the import committed. ``item_columns`` are the
+    headers items 1 … K were read from, ``platform_columns`` a survey platform's own
+    columns (序号, 提交答卷时间, 来自IP …) and ``ignored_columns`` every other column:
+    neither of these two is ever stored.
     """
 
     kind: str
@@ -98,6 +116,8 @@ class ImportResult:
     non_data_lines: tuple[int, ...] = ()
     already_imported: bool = False
     ignored_columns: tuple[str, ...] = ()
+    platform_columns: tuple[str, ...] = ()
+    item_columns: tuple[str, ...] = ()
     header_line: int = 1
     above_header: tuple[str, ...] = ()
     report: Path | None = None
@@ -119,12 +139,19 @@ class ImportResult:
             "encoding": self.encoding,
             "source_sha256": self.source_sha256,
             "ignored_columns": list(self.ignored_columns),
+            "platform_columns": list(self.platform_columns),
+            "item_columns": list(self.item_columns),
             "header_line": self.header_line,
         }
 
 
 def layout(kind: Kind, headers: tuple[str, ...], *, spec=None, has_school_year: bool = False) -> Layout:
     """Map the file's headers to the fields of ``kind`` (and items / summary scores for screening).
+
+    Headers are matched through their aliases (:mod:`~psychanalytics.ingest._headers`). A survey
+    platform's export numbers every question (``1、学籍号``, ``2、姓名`` … ``7、<item 1>``): when a field
+    is asked as a numbered question, the numbered questions that are not fields, platform columns,
+    scores or personal details (家长手机, 身份证号 …) are the instrument's items, in order.
 
     Raises
     ------
@@ -133,44 +160,88 @@ def layout(kind: Kind, headers: tuple[str, ...], *, spec=None, has_school_year: 
         are not exactly 1…K of the instrument.
     """
     wanted = {f.name for f in kind.fields}
+    platform = any(q is not None and canonical(q[1]) in wanted for q in map(question, headers))
     fields: dict[str, int] = {}
     items: dict[int, int] = {}
-    summary, ignored, errors = [], [], []
+    summary, ignored, metadata, errors = [], [], [], []
     for idx, header in enumerate(headers):
-        name = canonical(header)
-        number = item_number(header) if spec is not None and name is None else None
-        scored = (
-            summary_column(header, spec) if spec is not None and name is None and number is None else None
-        )
+        text = question(header)[1] if platform and question(header) else header
+        name = canonical(text)
         if name in wanted:
             if name in fields:
-                errors.append(f"columns {headers[fields[name]]!r} and {header!r} both mean {name}")
+                errors.append(
+                    f"「{headers[fields[name]]}」和「{header}」两列都是 {name} / columns {headers[fields[name]]!r} "
+                    f"and {header!r} both mean {name}"
+                )
             fields[name] = idx
-        elif number is not None:
-            if number in items:
-                errors.append(f"item {number} appears twice ({headers[items[number]]!r}, {header!r})")
-            items[number] = idx
-        elif scored is not None:
+        elif platform_metadata(text):
+            metadata.append(clean_text(header))
+        elif spec is not None and (scored := summary_column(text, spec)) is not None:
             summary.append((idx, *scored))
+        elif spec is not None and platform and question(header) and not personal(text):
+            items[len(items) + 1] = idx
+        elif spec is not None and not platform and (number := item_number(header)) is not None:
+            if number in items:
+                errors.append(
+                    f"第 {number} 题出现两次（「{headers[items[number]]}」「{header}」）/ item {number} appears twice"
+                )
+            items[number] = idx
         else:
             ignored.append(clean_text(header))
-    for f in kind.fields:
-        if f.required and f.name not in fields and not (f.name == "school_year" and has_school_year):
-            errors.append(f"required column {f.name} ({' / '.join(f.aliases[:3])}) is missing")
-    if kind.needs_school_year and "school_year" not in fields and not has_school_year:
-        errors.append("no 学年 column: give --school-year (e.g. 2024-2025)")
+    errors += _missing_fields(kind, fields, has_school_year)
     if spec is not None:
-        if items and sorted(items) != list(range(1, spec.n_items + 1)):
-            numbers = sorted(items)
-            errors.append(
-                f"wrong item count: the file has {len(items)} item columns ({numbers[0]}-{numbers[-1]});"
-                f" {spec.code} v{spec.version} has items 1-{spec.n_items} / 题目数与量表不符"
-            )
-        if not items and not summary:
-            errors.append(f"no item columns and no score columns for {spec.code} / 没有题目列或分数列")
+        errors += _item_errors(spec, items, summary, headers, platform)
     if errors:
         raise IngestError("; ".join(errors))
-    return Layout(fields, tuple(items[i] for i in sorted(items)), tuple(summary), tuple(ignored))
+    positions = tuple(items[i] for i in sorted(items))
+    return Layout(
+        fields,
+        positions,
+        tuple(summary),
+        tuple(ignored),
+        tuple(metadata),
+        tuple(clean_text(headers[idx]) for idx in positions),
+    )
+
+
+def _missing_fields(kind: Kind, fields: dict[str, int], has_school_year: bool) -> list[str]:
+    errors = [
+        f"缺少必需的列「{f.aliases[0]}」（可写作 {' / '.join(f.aliases[:3])}）/ required column {f.name} is missing"
+        for f in kind.fields
+        if f.required and f.name not in fields and not (f.name == "school_year" and has_school_year)
+    ]
+    if kind.needs_school_year and "school_year" not in fields and not has_school_year:
+        errors.append(
+            "文件没有「学年」列：请加 --school-year（如 2024-2025）/ no 学年 column: give --school-year"
+        )
+    return errors
+
+
+def _item_errors(
+    spec, items: dict[int, int], summary: list, headers: tuple[str, ...], platform: bool
+) -> list[str]:
+    """Item columns that are not exactly items 1 … K of ``spec`` (and numbered questions out of order)."""
+    if not items and not summary:
+        return [f"没有 {spec.code} 的题目列或分数列 / no item columns and no score columns for {spec.code}"]
+    if not items:
+        return []
+    if platform:
+        numbers = [question(headers[idx])[0] for idx in items.values()]
+        first, last = numbers[0], numbers[-1]
+        if len(numbers) != spec.n_items or numbers != list(range(first, first + len(numbers))):
+            return [
+                f"第 {first}–{last} 题共 {len(numbers)} 列不是 {spec.code} 的 {spec.n_items} 道题：请删去量表以外的题目列"
+                f" / questions {first}-{last} ({len(numbers)} columns) are not the {spec.n_items} items of "
+                f"{spec.code}: remove the questions that are not the instrument's"
+            ]
+        return []
+    if sorted(items) != list(range(1, spec.n_items + 1)):
+        numbers = sorted(items)
+        return [
+            f"题目数与量表不符：文件有 {len(items)} 个题目列（{numbers[0]}–{numbers[-1]}），{spec.code} "
+            f"v{spec.version} 有 1–{spec.n_items} 题 / wrong item count: the file has {len(items)} item columns"
+        ]
+    return []
 
 
 class _Firsts:
@@ -209,6 +280,44 @@ class _Firsts:
 
 
 @dataclass
+class _CodingCheck:
+    """Counts that tell a file of option numbers 1 … K from one in the instrument's codes 0 … K-1."""
+
+    zeros: int = 0
+    above: int = 0
+    first_above: tuple[int, str] | None = None
+
+    def count(self, numbers: np.ndarray, top: int, line_nos: np.ndarray, headers: tuple[str, ...]) -> None:
+        """Count the cells holding 0 and those holding ``top`` (one above the highest code)."""
+        self.zeros += int(np.count_nonzero(numbers == 0))
+        above = numbers == top
+        if above.any():
+            self.above += int(np.count_nonzero(above))
+            if self.first_above is None:
+                j, i = (int(a[0]) for a in np.nonzero(above))
+                self.first_above = (int(line_nos[i]), headers[j])
+
+    def refuse_option_numbers(self, spec) -> None:
+        """No 0 anywhere and some cells one above the highest code: the file holds option numbers 1 … K.
+
+        Stored as codes, every answer would be one step too high (PHQ-9: every total +9, the item-9
+        flag set for nearly everyone) and only the lines holding K refused. Refused whole instead.
+        """
+        if self.zeros or not self.above:
+            return
+        line, header = self.first_above
+        top = max(spec.item_values) + 1
+        raise IngestError(
+            f"{spec.code} 的作答代码是 {min(spec.item_values)}–{max(spec.item_values)}，而这份文件没有一个 0、"
+            f"却有 {self.above} 处 {top}（如第 {line} 行「{header}」）：像是问卷星等平台按「选项序号」（1–{top}）"
+            f"导出的。请按「选项文本」重新下载，或加 --option-numbers 按表单的选项顺序导入 / {spec.code} is coded "
+            f"{min(spec.item_values)}-{max(spec.item_values)} but this file holds no 0 and {self.above} cells of {top} "
+            f"(e.g. line {line}, {header}): it looks like a survey platform's option numbers 1-{top}. Download the "
+            "answers as option text, or import with --option-numbers; nothing was stored"
+        )
+
+
+@dataclass
 class _State:
     rows_read: int = 0
     stored: int = 0
@@ -216,6 +325,7 @@ class _State:
     blank: int = 0
     invalid_sheets: int = 0
     non_data: list[int] = field(default_factory=list)
+    coding: _CodingCheck = field(default_factory=_CodingCheck)
     firsts: _Firsts = field(default_factory=_Firsts)
     problems: list = field(default_factory=list)
     raws: list = field(default_factory=list)
@@ -295,8 +405,8 @@ class _Importer:
         lines = chunk.line_nos.tolist()
         problems: dict[int, list[Problem]] = {}
 
-        def refuse(i: int, column: str, value: str, reason: str) -> None:
-            problems.setdefault(i, []).append(Problem(lines[i], column, value, reason))
+        def refuse(i: int, column: str, value: str, reason: str, detail: str = "") -> None:
+            problems.setdefault(i, []).append(Problem(lines[i], column, value, reason, detail))
 
         columns, texts = self._parse(chunk, refuse)
         # every cell counts for "the same line again": field texts, item codes, and the other columns' text
@@ -463,6 +573,8 @@ class _Importer:
         another B-tree page; in key order each page fills before the next. On a
         million-row wave that is the larger part of the import's time.
         """
+        if self.ctx.spec is not None and self.lay.items:
+            self.state.coding.refuse_option_numbers(self.ctx.spec)
         columns = _concatenated(self.kept)
         self.kept = []
         if columns is None:
@@ -473,22 +585,35 @@ class _Importer:
             if progress is not None:
                 progress(min(1.0, (start + _SLICE_ROWS) / len(order)))
 
+    @cached_property
+    def _coding(self) -> Coding:
+        ctx = self.ctx
+        return Coding.of(ctx.spec, zero_based=ctx.zero_based, option_numbers=ctx.option_numbers)
+
     def _items(self, chunk: _read.Chunk, refuse) -> np.ndarray:
-        """Item columns → a rows × items ``int8`` code matrix; bad cells are refused with their reason."""
+        """Item columns → a rows × items ``int8`` code matrix; bad cells are refused with their reason and
+        what the instrument accepts. A file coded from 0 for an instrument coded from 1 is refused whole;
+        whether a file coded from 1 is option numbers is decided when it has been read (:meth:`finish`)."""
         lay, spec, headers = self.lay, self.ctx.spec, self.source.headers
-        shift = 1 if self.ctx.zero_based else 0
         arrays = [chunk.columns[idx] for idx in lay.items]
-        codes, not_int, bad_range = item_matrix(arrays, tuple(v - shift for v in spec.item_values))
-        if not shift and min(spec.item_values) == 1:
-            for j in np.flatnonzero(bad_range.any(axis=1)).tolist():
-                _refuse_zero_based(arrays[j], bad_range[j], spec, headers[lay.items[j]], chunk.line_nos)
-        if shift:
-            codes = np.where(codes >= 0, codes + shift, codes).astype(np.int8)
-        for j in np.flatnonzero(not_int.any(axis=1) | bad_range.any(axis=1)).tolist():
-            for mask, reason in ((not_int[j], "not_integer"), (bad_range[j], "out_of_range")):
+        cells = item_matrix(arrays, self._coding)
+        plain = not (self.ctx.zero_based or self.ctx.option_numbers)
+        if plain and min(spec.item_values) == 1 and (cells.numbers == 0).any():
+            j, i = (int(a[0]) for a in np.nonzero(cells.numbers == 0))
+            raise _coded_from_zero(spec, int(chunk.line_nos[i]), headers[lay.items[j]])
+        if plain and min(spec.item_values) == 0:
+            self.state.coding.count(
+                cells.numbers, max(spec.item_values) + 1, chunk.line_nos, lay.item_headers
+            )
+        accepted = _accepted_answers(spec, self._coding)
+        for j in np.flatnonzero(cells.unknown.any(axis=1) | cells.out_of_range.any(axis=1)).tolist():
+            for mask, reason in (
+                (cells.unknown[j], "unknown_option"),
+                (cells.out_of_range[j], "out_of_range"),
+            ):
                 for i in np.flatnonzero(mask).tolist():
-                    refuse(i, headers[lay.items[j]], arrays[j][i].as_py(), reason)
-        return np.ascontiguousarray(codes.T)
+                    refuse(i, headers[lay.items[j]], arrays[j][i].as_py(), reason, accepted)
+        return np.ascontiguousarray(cells.codes.T)
 
     def _summary(self, chunk: _read.Chunk, refuse) -> list[list[tuple[str, str, float]]]:
         """Summary score columns → per row a list of ``(scale, metric, value)``."""
@@ -666,6 +791,7 @@ _OPTIONS_THAT_CHANGE_MEANING = (
     "informant",
     "norm",
     "zero_based",
+    "option_numbers",
     "bare_id_card",
 )
 
@@ -681,22 +807,30 @@ def _refuse_other_options(before: dict, now: dict, batch_id: int) -> None:
         )
 
 
-def _refuse_zero_based(column, bad_range, spec, header: str, line_nos) -> None:
-    """A 0 in an instrument coded from 1 (SCL-90 1-5) means a file coded 0-4: refuse it whole.
+def _coded_from_zero(spec, line: int, header: str) -> IngestError:
+    """A 0 in an instrument coded from 1 (SCL-90 1-5) means a file coded 0-4: refused whole.
 
     Row by row, the lines holding a 0 would be refused while the others were
-    stored and scored one step too low (docs/instruments.md §3, SCL-90 coding base).
+    stored and scored one step too low (docs/instruments.md, SCL-90 coding base).
     """
-    zero = np.asarray(
-        pc.equal(pc.utf8_trim_whitespace(column), "0").to_numpy(zero_copy_only=False), dtype=bool
+    return IngestError(
+        f"{spec.code} 的题目从 1 计分，但第 {line} 行「{header}」为 0：若整份文件按 0 起计分，请加 --zero-based / "
+        f"{spec.code} codes start at 1 but line {line}, {header} is 0: if the whole file is coded from 0 (e.g. "
+        "SCL-90 0-4), import it with --zero-based; otherwise fix that line"
     )
-    hits = np.flatnonzero(bad_range & zero)
-    if len(hits):
-        raise IngestError(
-            f"{spec.code} 的题目从 1 计分，但第 {int(line_nos[hits[0]])} 行 {header} 为 0：若整份文件按 0 起计分，"
-            f"请加 --zero-based / {spec.code} codes start at 1 but line {int(line_nos[hits[0]])}, {header} is 0: "
-            "if the whole file is coded from 0 (e.g. SCL-90 0-4), import it with --zero-based; otherwise fix that line"
-        )
+
+
+def _accepted_answers(spec, coding: Coding) -> str:
+    """What an item cell may hold, for the report: the allowed numbers and the published option texts.
+
+    >>> from psychanalytics import instruments
+    >>> spec = instruments.get("mht")
+    >>> _accepted_answers(spec, Coding.of(spec))
+    '可填 / allowed: 0, 1 或 是 / 不是'
+    """
+    numbers = ", ".join(str(v) for v in np.flatnonzero(coding.numbers >= 0))
+    labels = " / ".join(c.labels[0] for c in spec.options.choices) if spec.options else ""
+    return f"可填 / allowed: {numbers}" + (f" 或 {labels}" if labels else "")
 
 
 def _check_key(conn: sa.Connection, key: bytes) -> None:
@@ -724,6 +858,7 @@ class ImportOptions:
     informant: str | None = None
     norm: str | None = None
     zero_based: bool = False
+    option_numbers: bool = False
     bare_id_card: str = "add_g"
     score: bool = True
 
@@ -738,6 +873,7 @@ class ImportOptions:
             "informant": self.informant,
             "norm": self.norm,
             "zero_based": self.zero_based,
+            "option_numbers": self.option_numbers,
             "bare_id_card": self.bare_id_card,
             "school_year": self.school_year,
             "score": self.score,
@@ -754,6 +890,7 @@ def check_options(
     informant: str | None = None,
     norm: str | None = None,
     zero_based: bool = False,
+    option_numbers: bool = False,
     bare_id_card: str = "add_g",
     score: bool = True,
 ) -> ImportOptions:
@@ -791,8 +928,13 @@ def check_options(
             f"--bare-id-card 只能是 {' / '.join(BARE_ID_CARD_RULES)} / --bare-id-card is one of "
             f"{', '.join(BARE_ID_CARD_RULES)}, not {bare_id_card!r}"
         )
+    if option_numbers and (spec is None or spec.options is None or zero_based):
+        raise IngestError(
+            "--option-numbers 需要一个登记了选项顺序的量表，且不能与 --zero-based 同用 / --option-numbers needs an "
+            "instrument whose options are registered, and not --zero-based"
+        )
     return ImportOptions(
-        KINDS[kind], spec, wave, school_year, informant, norm, zero_based, bare_id_card, score
+        KINDS[kind], spec, wave, school_year, informant, norm, zero_based, option_numbers, bare_id_card, score
     )
 
 
@@ -880,6 +1022,8 @@ def _already_imported(conn: sa.Connection, source: _read.Source, options: Import
         done.duplicates,
         already_imported=True,
         ignored_columns=lay.ignored,
+        platform_columns=lay.metadata,
+        item_columns=lay.item_headers,
         header_line=source.header_line,
         above_header=source.above_header,
     )
@@ -987,6 +1131,7 @@ def import_file(
     informant: str | None = None,
     norm: str | None = None,
     zero_based: bool = False,
+    option_numbers: bool = False,
     bare_id_card: str = "add_g",
     score: bool = True,
     report: str | Path | None = None,
@@ -1007,6 +1152,7 @@ def import_file(
         informant=informant,
         norm=norm,
         zero_based=zero_based,
+        option_numbers=option_numbers,
         bare_id_card=bare_id_card,
         score=score,
     )
@@ -1026,6 +1172,7 @@ def import_file(
             informant=options.informant,
             norm=options.norm,
             zero_based=options.zero_based,
+            option_numbers=options.option_numbers,
             bare_id_card=options.bare_id_card,
         )
         if options.spec is not None:
@@ -1054,6 +1201,8 @@ def import_file(
         st.invalid_sheets,
         tuple(sorted(st.non_data)),
         ignored_columns=lay.ignored,
+        platform_columns=lay.metadata,
+        item_columns=lay.item_headers,
         header_line=source.header_line,
         above_header=source.above_header,
         report=None if pending is None else Path(report),

@@ -8,6 +8,7 @@ REASONS: dict[str, str] = {
     "short_row": "列数与表头不符 / number of fields differs from the header",
     "missing_required": "必填项为空 / required value is empty",
     "not_integer": "不是整数 / not a whole number",
+    "unknown_option": "不是该量表的作答（选项文字或代码）/ not an answer of this instrument (an option text or code)",
     "not_number": "不是数字 / not a number",
     "out_of_range": "超出取值范围 / value out of the allowed range",
     "bad_gender": "无法识别的性别 / gender not recognised (男/女, M/F)",
@@ -57,11 +58,13 @@ class Problem:
     column: str
     value: str
     reason: str
+    detail: str = ""
+    """What the cell may hold instead (an item's allowed codes and option texts), when it helps."""
 
     @property
     def message(self) -> str:
-        """Chinese / English text of the reason."""
-        return REASONS[self.reason]
+        """Chinese / English text of the reason (and what the cell may hold)."""
+        return f"{REASONS[self.reason]}；{self.detail}" if self.detail else REASONS[self.reason]
 
     def as_dict(self) -> dict[str, str]:
         """The ``{column, value, reason, message}`` entry stored in ``quarantine.reasons``."""

@@ -233,33 +233,91 @@ def ensure_wave(conn: sa.Connection, wave_id: str) -> Wave:
     return Wave(wave_id, school_year)
 
 
-def item_matrix(
-    arrays: list[pa.Array], allowed: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse item columns: ``(codes, not-integer mask, out-of-range mask)``, each items × rows.
+@dataclass(frozen=True)
+class Coding:
+    """How a file writes an instrument's answers: which numbers stand for which code, and the option texts.
 
-    ``codes`` is ``int8`` with -1 for an empty cell or a refused one. Columns whose
-    every cell is one character (the usual export) are read straight from the Arrow
-    buffers and checked together through one lookup table; any other column cell
-    by cell with :func:`item_codes`.
+    ``numbers[v]`` is the code a cell holding the number ``v`` stands for (-1: not allowed);
+    ``labels`` the option texts (normalised as :func:`option_key` does) with ``label_codes``
+    their codes.
+    """
 
-    >>> codes, not_int, bad = item_matrix([pa.array(["1", "3"]), pa.array(["2", " x"])], (1, 2))
-    >>> codes.tolist(), not_int.tolist(), bad.tolist()
-    ([[1, -1], [2, -1]], [[False, False], [False, True]], [[False, True], [False, False]])
+    numbers: np.ndarray
+    labels: pa.Array
+    label_codes: np.ndarray
+
+    @classmethod
+    def of(cls, spec, *, zero_based: bool = False, option_numbers: bool = False) -> Coding:
+        """The instrument's own codes; ``zero_based``: coded one lower (SCL-90 0-4); ``option_numbers``:
+        option n is the n-th answer the form offers (a platform's download by option number).
+
+        >>> from psychanalytics import instruments
+        >>> Coding.of(instruments.get("mht"), option_numbers=True).numbers[:4].tolist()
+        [-1, 1, 0, -1]
+        """
+        numbers = np.full(128, -1, dtype=np.int8)
+        if option_numbers:
+            numbers[1 : len(spec.item_values) + 1] = spec.options.by_number
+        else:
+            values = np.asarray(spec.item_values)
+            numbers[values - zero_based] = values
+        choices = spec.options.choices if spec.options is not None else ()
+        labels = [label for c in choices for label in c.labels]
+        keys = option_key(pa.array(labels, pa.string()))
+        if len(set(keys.to_pylist())) != len(labels):
+            raise ValueError(f"{spec.code}: two option labels read alike: {labels}")
+        codes = np.array([c.code for c in choices for _ in c.labels], dtype=np.int8)
+        return cls(numbers, keys, codes)
+
+
+def option_key(cells: pa.Array) -> pa.Array:
+    """Cells as option texts are compared: NFKC (full-width letters, digits and brackets), no spaces, one dash.
+
+    >>> option_key(pa.array(["一半以上的 天数", "有时（1–2天）"])).to_pylist()
+    ['一半以上的天数', '有时(1-2天)']
+    """
+    text = pc.utf8_normalize(cells, "NFKC")
+    text = pc.replace_substring_regex(text, r"\s+", "")
+    return pc.replace_substring_regex(text, "[‐-―−]", "-")
+
+
+@dataclass(frozen=True)
+class ItemCells:
+    """Item columns parsed, each array items × rows: ``codes`` (``int8``, -1 for an empty or refused cell),
+    ``unknown`` (neither a number nor an option text), ``out_of_range`` (a number the coding does not allow)
+    and ``numbers`` (the number a cell holds, -1 for none: what a check of the coding counts)."""
+
+    codes: np.ndarray
+    unknown: np.ndarray
+    out_of_range: np.ndarray
+    numbers: np.ndarray
+
+
+def item_matrix(arrays: list[pa.Array], coding: Coding) -> ItemCells:
+    """Parse item columns into codes through ``coding``.
+
+    Columns whose every cell is one digit (the usual export) are read straight from
+    the Arrow buffers and mapped together through one lookup table; any other column
+    cell by cell with :func:`item_codes` (option texts, full-width digits, ``+1`` …).
+
+    >>> from psychanalytics import instruments
+    >>> coding = Coding.of(instruments.get("phq9"))
+    >>> cells = item_matrix([pa.array(["1", "4"]), pa.array(["好几天", " x"])], coding)
+    >>> cells.codes.tolist(), cells.unknown.tolist(), cells.out_of_range.tolist()
+    ([[1, -1], [1, -1]], [[False, False], [False, True]], [[False, True], [False, False]])
     """
     n = len(arrays[0])
     raw = np.empty((len(arrays), n), dtype=np.uint8)
     one_char = np.array([_one_byte_cells(arr, out=raw[j]) for j, arr in enumerate(arrays)], dtype=bool)
     digit = (raw >= ord("0")) & (raw <= ord("9"))
     one_char &= digit.all(axis=1)  # a letter or a space: the cell-by-cell parse names it
-    lut = np.full(256, -1, dtype=np.int8)
-    lut[[ord("0") + v for v in allowed if 0 <= v <= 9]] = [v for v in allowed if 0 <= v <= 9]
-    codes = lut[raw]
-    not_int = np.zeros_like(digit)
-    bad_range = codes < 0
+    numbers = np.where(digit, raw.astype(np.int16) - ord("0"), -1)
+    codes = coding.numbers[np.clip(numbers, 0, 127)]
+    unknown = np.zeros_like(digit)
+    out_of_range = codes < 0
     for j in np.flatnonzero(~one_char).tolist():
-        codes[j], not_int[j], bad_range[j] = item_codes(arrays[j], allowed)
-    return codes, not_int, bad_range
+        codes[j], unknown[j], out_of_range[j], numbers[j] = item_codes(arrays[j], coding)
+    return ItemCells(codes, unknown, out_of_range, numbers)
 
 
 def _one_byte_cells(arr: pa.Array, *, out: np.ndarray) -> bool:
@@ -275,17 +333,26 @@ def _one_byte_cells(arr: pa.Array, *, out: np.ndarray) -> bool:
     return True
 
 
-def item_codes(arr: pa.Array, allowed: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse one item column: ``(codes int8 with -1 for empty, not-integer mask, out-of-range mask)``."""
-    lut = np.zeros(128, dtype=bool)
-    lut[list(allowed)] = True
-    text = pc.utf8_trim_whitespace(arr)
+def item_codes(arr: pa.Array, coding: Coding) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse one item column: ``(codes, unknown, out_of_range, numbers)`` as :class:`ItemCells` holds them.
+
+    A cell is a whole number (after NFKC: full-width digits too; a ``+`` a person
+    may write) or one of the instrument's option texts.
+    """
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC"))
     empty = pc.equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
     is_int = pc.match_substring_regex(text, r"^\+?\d{1,3}$").to_numpy(zero_copy_only=False)
     digits = pc.replace_substring_regex(text, r"^\+", "")  # Arrow's cast refuses a sign a person may write
     values = pc.cast(pc.if_else(pa.array(is_int), digits, pa.scalar(None, pa.string())), pa.int16())
-    values = values.fill_null(-1).to_numpy(zero_copy_only=False)
-    in_set = is_int & (values < 128) & lut[np.clip(values, 0, 127)]
-    not_int = ~empty & ~is_int
-    bad_range = is_int & ~in_set
-    return np.where(in_set, values, -1).astype(np.int8), not_int, bad_range
+    numbers = values.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int16)
+    from_number = np.where(is_int & (numbers < 128), coding.numbers[np.clip(numbers, 0, 127)], -1)
+    label = (
+        pc.index_in(option_key(text), value_set=coding.labels).fill_null(-1).to_numpy(zero_copy_only=False)
+    )
+    from_label = np.where(
+        label >= 0, coding.label_codes[np.maximum(label, 0)] if len(coding.label_codes) else -1, -1
+    )
+    codes = np.where(is_int, from_number, from_label).astype(np.int8)
+    unknown = ~empty & ~is_int & (label < 0)
+    out_of_range = is_int & (from_number < 0)
+    return codes, unknown, out_of_range, np.where(is_int, numbers, -1).astype(np.int16)

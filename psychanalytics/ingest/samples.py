@@ -239,7 +239,7 @@ def _phq9_errors(f: dict, out: Path, *, school_id: str = "SYN008") -> tuple[Path
     body[1][8 + 2] = "5"
     mark(1, "out_of_range")
     body[2][8 + 0] = "x"
-    mark(2, "not_integer")
+    mark(2, "unknown_option")
     body[3] = body[3][:-1]
     mark(3, "short_row")
     body[4][4] = "火星中学"

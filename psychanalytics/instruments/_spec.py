@@ -151,6 +151,34 @@ class UncertainRule:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One answer option: the code it stands for and how forms write it (the published wording first)."""
+
+    code: int
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Options:
+    """The answer options of every item, in the order the published form asks them.
+
+    Option text in a file maps to its code; an option *number* n (a survey
+    platform's "download by option number") is the n-th choice, which is not the
+    code when the form asks the higher code first (MHT: 是 = 1 before 不是 = 0).
+    ``confidence`` grades the source as docs/instruments.md does (A/B/C).
+    """
+
+    choices: tuple[Choice, ...]
+    source: str
+    confidence: str
+
+    @property
+    def by_number(self) -> tuple[int, ...]:
+        """The code of option number 1, 2, … K."""
+        return tuple(c.code for c in self.choices)
+
+
+@dataclass(frozen=True)
 class InstrumentSpec:
     """A declarative instrument spec: items, coding, scales, bands, validity, flags, provenance."""
 
@@ -174,6 +202,7 @@ class InstrumentSpec:
     default_norm: str | None = None
     uncertain: tuple[UncertainRule, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    options: Options | None = None
 
     @property
     def item_columns(self) -> tuple[str, ...]:
@@ -284,6 +313,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> InstrumentSpec:
             "default_norm",
             "uncertain",
             "notes",
+            "options",
         ),
     )
     d["version"] = str(d["version"])
@@ -307,9 +337,23 @@ def spec_from_dict(data: Mapping[str, Any]) -> InstrumentSpec:
         UncertainRule(**_take(u, f"{where}.uncertain[{i}]", ("rule", "detail", "source"), ("norm",)))
         for i, u in enumerate(d.get("uncertain", ()))
     )
+    if d.get("options") is not None:
+        d["options"] = _options(d["options"], f"{where}.options")
     spec = InstrumentSpec(**d)
     _check(spec)
     return spec
+
+
+def _options(data: Mapping, where: str) -> Options:
+    d = _take(data, where, ("choices", "source", "confidence"), ())
+    choices = []
+    for i, c in enumerate(d.pop("choices")):
+        c = _take(c, f"{where}.choices[{i}]", ("code", "labels"), ())
+        labels = tuple(str(label) for label in c["labels"])
+        if not labels:
+            raise SpecError(f"{where}.choices[{i}]: at least one label")
+        choices.append(Choice(code=c["code"], labels=labels))
+    return Options(choices=tuple(choices), **d)
 
 
 def _check(spec: InstrumentSpec) -> None:
@@ -360,6 +404,15 @@ def _check(spec: InstrumentSpec) -> None:
     bad = sorted({i for i in items_used if not 1 <= i <= spec.n_items})
     if bad:
         raise SpecError(f"{where}: item numbers outside 1..{spec.n_items}: {bad}")
+    if spec.options is not None:
+        codes = [c.code for c in spec.options.choices]
+        labels = [label for c in spec.options.choices for label in c.labels]
+        if sorted(codes) != list(spec.item_values):
+            raise SpecError(f"{where}: option codes {codes} must be the item values {spec.item_values}")
+        if len(set(labels)) != len(labels):
+            raise SpecError(f"{where}: an option label stands for two codes: {labels}")
+        if spec.options.confidence not in ("A", "B", "C"):
+            raise SpecError(f"{where}: options confidence {spec.options.confidence!r} is A, B or C")
     if spec.default_norm is not None and spec.default_norm not in spec.norms:
         raise SpecError(f"{where}: default_norm {spec.default_norm!r} not in {spec.norms}")
     for u in spec.uncertain:
