@@ -73,7 +73,7 @@ def test_lines_a_person_adds_are_reported_and_never_stored(lite, tmp_path):
 
 def test_identifiers_under_any_header_never_reach_the_database(lite, tmp_path):
     """A form adds a differently worded name question, an ID card, a parent's phone and the platform's IP."""
-    header = ["学籍号", "你的名字", "身份证号", "家长手机", "来自IP", "性别", *ITEMS]
+    header = ["学籍号", "孩子的名字", "身份证号", "家长手机", "来自IP", "性别", *ITEMS]
     good = [
         "G320404201201010014",
         "欧阳娜娜",
@@ -98,7 +98,8 @@ def test_identifiers_under_any_header_never_reach_the_database(lite, tmp_path):
     ]
     result = _phq9(lite, _write(tmp_path / "x.csv", lines))
     assert (result.stored, result.quarantined) == (1, 2)
-    assert {"你的名字", "身份证号", "家长手机"} <= set(result.ignored_columns)
+    assert set(result.ignored_columns) == {"孩子的名字", "身份证号", "家长手机"}
+    assert result.platform_columns == ("来自IP",)
     dump = _database_bytes(lite)
     for value in [*good[:5], *bad[:5], "58.217.3.4", "117.88.1.2"]:
         assert value.encode() not in dump, value
@@ -257,3 +258,96 @@ def test_the_rule_for_a_bare_id_card_is_explicit(lite, tmp_path, rule, stored_as
         assert [p.reason for (p,) in result.problems] == ["bare_id_card"] and result.stored == 2
     else:
         assert pseudonymise([stored_as + bare], KEY)[0] in _students(lite)
+
+
+def _stored_items(engine: sa.Engine) -> dict[str, tuple[int, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.response.c.pid, schema.response.c["items"])).all()
+    return {pid: tuple(int(b) for b in bytes(items)) for pid, items in rows}
+
+
+def _truth_items(truth: exports.ExportTruth) -> dict[str, tuple[int, ...]]:
+    pids = pseudonymise([s.student_number for s in truth.students], KEY)
+    return dict(zip(pids, truth.codes, strict=True))
+
+
+@pytest.mark.parametrize("spelling", [0, 1, 2, 3])
+def test_a_wjx_export_with_option_text_stores_the_codes_and_nothing_personal(lite, tmp_path, spelling):
+    truth = exports.wjx_export(
+        tmp_path / "wjx.csv",
+        21,
+        n=12,
+        spelling=spelling,
+        name_question="你的名字",
+        extra_questions=["家长手机", "身份证号"],
+    )
+    result = _phq9(lite, truth.path)
+    assert (result.stored, result.quarantined) == (12, 0)
+    assert _stored_items(lite) == _truth_items(truth)
+    assert result.item_columns[0].startswith("9、做事时提不起劲") and len(result.item_columns) == 9
+    assert result.platform_columns == exports.WJX_METADATA
+    assert set(result.ignored_columns) == {"7、家长手机", "8、身份证号"}
+    dump = _database_bytes(lite)
+    for record in (
+        truth.column(5) + truth.column(12) + truth.column(13) + truth.column(7)
+    ):  # IPs, phones, IDs, names
+        assert str(record).split("(")[0].encode() not in dump
+
+
+def test_a_wjx_export_by_option_number_is_refused_whole(lite, tmp_path):
+    truth = exports.wjx_export(tmp_path / "wjx.csv", 22, n=8, answers="number")
+    with pytest.raises(ingest.IngestError, match="按选项文本下载"):
+        _phq9(lite, truth.path)
+    assert _students(lite) == set()
+
+
+def test_option_numbers_for_an_instrument_coded_from_zero_are_refused_not_stored_shifted(lite, tmp_path):
+    truth = exports.school_export(tmp_path / "w.csv", 23, n=15, local_share=0.0)
+    numbers = tmp_path / "numbers.csv"
+    records = [",".join(truth.records[0])] + [
+        ",".join([*truth.records[i][:6], *(str(code + 1) for code in codes)])
+        for i, codes in zip(truth.student_records, truth.codes, strict=True)
+    ]
+    _write(numbers, records)
+    with pytest.raises(ingest.IngestError, match="选项序号") as refused:
+        _phq9(lite, numbers)
+    assert "--option-numbers" in str(refused.value) and _students(lite) == set()
+    result = _phq9(lite, numbers, option_numbers=True)
+    assert result.stored == 15 and _stored_items(lite) == _truth_items(truth)
+
+
+def test_mht_option_numbers_follow_the_forms_order(lite, tmp_path):
+    """MHT asks 是 (code 1) before 不是 (code 0): option number 1 is code 1, option number 2 is code 0."""
+    truth = exports.school_export(tmp_path / "w.csv", 24, instrument="mht", n=6, local_share=0.0)
+    numbers = tmp_path / "numbers.csv"
+    records = [",".join(truth.records[0])] + [
+        ",".join([*truth.records[i][:6], *("1" if code == 1 else "2" for code in codes)])
+        for i, codes in zip(truth.student_records, truth.codes, strict=True)
+    ]
+    _write(numbers, records)
+    result = ingest.import_file(
+        lite, "screening", numbers, key=KEY, wave="2025-autumn", instrument="mht", option_numbers=True
+    )
+    assert result.stored == 6 and _stored_items(lite) == _truth_items(truth)
+
+
+def test_full_width_digits_and_unknown_option_text_in_item_cells(lite, tmp_path):
+    truth = exports.school_export(tmp_path / "w.csv", 25, n=6, local_share=0.0, full_width_items=True)
+    assert any(
+        "２" in "".join(truth.records[i]) or "１" in "".join(truth.records[i]) for i in truth.student_records
+    )
+    records = [list(r) for r in truth.records]
+    records[truth.student_records[0]][6] = "偶尔"  # not one of PHQ-9's option texts
+    _write(truth.path, [",".join(r) for r in records])
+    result = _phq9(lite, truth.path)
+    assert result.stored == 5
+    ((problem,),) = result.problems
+    assert (problem.reason, problem.value, problem.line_no) == (
+        "unknown_option",
+        "偶尔",
+        truth.student_lines[0],
+    )
+    assert "完全不会 / 好几天 / 一半以上的天数 / 几乎每天" in problem.message
+    expected = _truth_items(truth)
+    del expected[pseudonymise([truth.students[0].student_number], KEY)[0]]
+    assert _stored_items(lite) == expected

@@ -82,6 +82,8 @@ class Layout:
     ignored: tuple[str, ...] = ()
     metadata: tuple[str, ...] = ()
     item_headers: tuple[str, ...] = ()
+    platform: bool = False
+    """Every question numbered, as a survey platform exports a form (``1、学籍号`` …)."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ def layout(kind: Kind, headers: tuple[str, ...], *, spec=None, has_school_year: 
         tuple(ignored),
         tuple(metadata),
         tuple(clean_text(headers[idx]) for idx in positions),
+        platform,
     )
 
 
@@ -468,6 +471,8 @@ class _Importer:
     def _parse(self, chunk: _read.Chunk, refuse) -> tuple[Columns, dict[str, list[str]]]:
         """The chunk's fields parsed (pids in place of 学籍号), item codes, summary scores; and the field texts."""
         headers, lay = self.source.headers, self.lay
+        if lay.platform and "gender" in lay.fields:
+            _refuse_choices_as_numbers(chunk, lay.fields["gender"], headers)
         columns: Columns = {}
         texts = {name: chunk.columns[idx].to_pylist() for name, idx in lay.fields.items()}
         for f in self.kind.fields:
@@ -804,6 +809,21 @@ def _refuse_other_options(before: dict, now: dict, batch_id: int) -> None:
         raise IngestError(
             f"此文件已按其他参数导入（批次 {batch_id}）/ this file was already imported (batch {batch_id}) "
             f"with {was}; nothing changed"
+        )
+
+
+def _refuse_choices_as_numbers(chunk: _read.Chunk, gender: int, headers: tuple[str, ...]) -> None:
+    """A platform export whose 性别 is a number was downloaded by option number: 年级 and the other choice
+    questions are numbers too (年级 1 would be stored as grade 1 for 七年级). Refused whole."""
+    numbers = pc.match_substring_regex(pc.utf8_trim_whitespace(chunk.columns[gender]), r"^\d+$")
+    hits = np.flatnonzero(numbers.to_numpy(zero_copy_only=False))
+    if len(hits):
+        line = int(chunk.line_nos[hits[0]])
+        raise IngestError(
+            f"第 {line} 行「{headers[gender]}」是选项序号而不是选项文字：按选项序号导出的答卷无法还原性别、年级等"
+            "选项；请在问卷星等平台「下载答卷数据」时选择「按选项文本下载」后重新导入 / line "
+            f"{line}, {headers[gender]} is an option number, not its text: a download by option number loses what "
+            "性别, 年级 and the other choices were; download the answers by option text and import that"
         )
 
 
