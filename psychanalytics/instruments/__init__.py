@@ -5,7 +5,7 @@ their item numbers, reverse keys, missing-data rule, bands per informant and
 norm, validity scale, flags, age range, licence, sources, version). This
 package only loads and checks them; :func:`psychanalytics.scoring.score` turns
 a spec into scores. The rules and their sources are summarised in
-``/work/shared/domain/instruments.md``.
+``docs/instruments.md``.
 
 Examples
 --------
@@ -30,6 +30,7 @@ import yaml
 
 from psychanalytics.instruments._spec import (
     Band,
+    BandRange,
     BandSet,
     Condition,
     Flag,
@@ -45,6 +46,7 @@ from psychanalytics.instruments._spec import (
 
 __all__ = [
     "Band",
+    "BandRange",
     "BandSet",
     "Condition",
     "Flag",
