@@ -56,6 +56,8 @@ __all__ = ["OVERVIEW_TITLE", "LeaderPage", "build_overview", "dashboards_dir", "
 OVERVIEW_TITLE = "钟楼区学生心理健康总览"
 OVERVIEW_INSTRUMENT = "phq9"
 OVERVIEW_SCALE = "total"
+OVERVIEW_RISK = ("抑郁风险", "depression risk")
+"""What the overview instrument's bands grade, in the page's words (Chinese, English)."""
 HIGH_RISK_BAND = "moderate"
 """The headline counts students in this band of the overview's instrument or above: PHQ-9 moderate (total
 >= 10, the spec's lower bound), the cut-off for probable major depression (Kroenke 2001; docs/instruments.md)."""
@@ -192,23 +194,25 @@ def _footer(min_cell: int) -> widgets.HTML:
     spec = instruments.get(OVERVIEW_INSTRUMENT)
     scale = spec.scale(OVERVIEW_SCALE)
     cut, band = scale.band(HIGH_RISK_BAND).lower, scale.band(HIGH_RISK_BAND)
+    risk_zh, risk_en = OVERVIEW_RISK
     guide_zh = (
         f"怎么看这一页：上面三个数字是最近一次普测的人数、{spec.abbreviation} 总分 ≥{cut:g}"
-        f"（{band.name_zh}及以上）的学生占比、配备至少一名专职心理教师的学校占比；下面三张图是它们的历年变化。"
-        "占比的分母写在数字下方。筛查结果提示的是“需要进一步关注”，不是诊断。"
+        f"（{band.name_zh}及以上{risk_zh}）的学生占比、配备至少一名专职心理教师的学校占比；"
+        "下面三张图是它们的历年变化。占比的分母写在数字下方。筛查结果提示的是“需要进一步关注”，不是诊断。"
     )
     guide_en = (
         f"How to read this page: the students screened in the latest wave, the share with {spec.abbreviation} "
-        f"≥ {cut:g} ({band.name_en.lower()} or above) and the share of schools with a full-time psychology "
-        "teacher; the charts show them over time. Screening flags students for follow-up; it is not a diagnosis."
+        f"≥ {cut:g} ({band.name_en.lower()} or higher {risk_en}) and the share of schools with a full-time "
+        "psychology teacher; the charts show them over time. Screening flags students for follow-up; it is "
+        "not a diagnosis."
     )
     markers_zh, markers_en = marker_note(min_cell)
     legend_zh = viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE)
     legend_en = viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE, english=True)
     return widgets.HTML(
-        f'<div style="font-size:13px;color:#555;margin-top:4px">{html.escape(guide_zh)}<br>'
-        f"{html.escape(markers_zh)} {html.escape(legend_zh)}。"
-        f"<br>{_en(f'{guide_en} {markers_en} {legend_en}.')}</div>"
+        f'<div style="font-size:13px;color:#555;margin-top:4px">{html.escape(markers_zh)} '
+        f"{html.escape(legend_zh)}。<br>{_en(f'{markers_en} {legend_en}.')}"
+        f'<div style="margin-top:6px">{html.escape(guide_zh)}<br>{_en(guide_en)}</div></div>'
     )
 
 
@@ -272,8 +276,8 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         "staffing": leader_view(staffing, unit="school", min_cell=min_cell),
     }
 
-    abbreviation = instruments.get(OVERVIEW_INSTRUMENT).abbreviation
-    band_title = viz.bilingual(f"{abbreviation} 风险等级分布", f"{abbreviation} score bands per wave")
+    abbreviation, (risk_zh, _) = instruments.get(OVERVIEW_INSTRUMENT).abbreviation, OVERVIEW_RISK
+    band_title = viz.bilingual(f"{abbreviation} {risk_zh}等级分布", f"{abbreviation} score bands per wave")
     charts = widgets.HBox(
         [
             widgets.Box(

@@ -333,7 +333,8 @@ def band_bars(
                     "%{x}: %{text}（%{customdata[0]} / %{customdata[1]} 人）<extra></extra>"
                 ),
             )
-    fig.update_layout(barmode="stack", uniformtext=dict(minsize=10, mode="hide"))
+    # legend a little smaller than the theme's: five band names (无或极轻微 …) then fit one row at 1366 px
+    fig.update_layout(barmode="stack", uniformtext=dict(minsize=10, mode="hide"), legend_font_size=12)
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     return fig
 
