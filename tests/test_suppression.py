@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psychanalytics.privacy.suppression import suppress_complementary, suppress_small_cells
@@ -91,6 +91,7 @@ def test_missing_columns_and_bad_threshold():
         suppress_small_cells(_frame([20]), min_cell=0)
 
 
+@settings(deadline=None)  # no timed unit tests: speed is for benchmarks
 @given(
     counts=st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40),
     min_cell=st.integers(min_value=1, max_value=50),
@@ -107,6 +108,7 @@ def test_property_no_small_count_survives_and_large_counts_are_unchanged(counts,
     assert out.loc[out["suppressed"], ["count", "proportion"]].isna().all().all()
 
 
+@settings(deadline=None)  # no timed unit tests: speed is for benchmarks
 @given(
     groups=st.lists(
         st.lists(st.integers(min_value=0, max_value=60), min_size=2, max_size=6), min_size=1, max_size=5
