@@ -1,17 +1,20 @@
 """Leader dashboards: widget trees for Voila pages, and the server that shows them.
 
-A dashboard notebook in ``dashboards/`` holds a ``parameters`` cell, one
-``build_*`` call and a short narrative; everything else lives here. Builders
-read small aggregate frames (:mod:`psychanalytics.store.queries`), pass every
-number through small-cell suppression
-(:func:`~psychanalytics.privacy.suppression.suppress_small_cells`), draw them
-with :mod:`psychanalytics.viz` and return an :mod:`ipywidgets` tree. Charts are
-plotly mime bundles rendered by the ``jupyterlab-plotly`` extension that Voila
-serves itself, so nothing loads from a CDN.
+A dashboard notebook in ``dashboards/`` holds a ``parameters`` cell and one
+``build_*`` call; everything else lives here. Builders read small aggregate
+frames (:mod:`psychanalytics.store.queries`), pass every table through the
+leader-output policy (:func:`psychanalytics.privacy.leader_view`: suppression,
+the headline rule, markers), draw what it allows with :mod:`psychanalytics.viz`
+and return a :class:`LeaderPage`: the :mod:`ipywidgets` tree Voila shows, and
+the views every number on it comes from (``tests/test_dashboards.py`` checks
+the policy on every ``build_*`` here). Instrument names, cut-offs and band
+ranges come from the instrument specs. Charts are plotly mime bundles rendered
+by the ``jupyterlab-plotly`` extension that Voila serves itself, so nothing
+loads from a CDN.
 
 :func:`serve` runs Voila standalone on one notebook, bound to 127.0.0.1
-(``privacy_security.md`` §4): no directory listing, no Jupyter contents or
-kernels API, sources stripped, tracebacks hidden.
+(``docs/privacy.md``, Voila security): no directory listing, no Jupyter
+contents or kernels API, sources stripped, tracebacks hidden.
 
 Examples
 --------
@@ -32,7 +35,9 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import ipywidgets as widgets
 import pandas as pd
@@ -41,16 +46,35 @@ import plotly.io as pio
 import sqlalchemy as sa
 
 import psychanalytics
-from psychanalytics import store, viz
+from psychanalytics import instruments, store, viz
 from psychanalytics.config import Settings
-from psychanalytics.privacy.suppression import suppress_complementary, suppress_small_cells
+from psychanalytics.privacy import LeaderView, leader_view, marker_note, shown_text
 from psychanalytics.store import queries
 
-__all__ = ["OVERVIEW_TITLE", "build_overview", "dashboards_dir", "figure_widget", "serve"]
+__all__ = ["OVERVIEW_TITLE", "LeaderPage", "build_overview", "dashboards_dir", "figure_widget", "serve"]
 
 OVERVIEW_TITLE = "钟楼区学生心理健康总览"
-HIGH_RISK_RANK = 2
-"""PHQ-9 ``band_rank`` 2 = moderate (total >= 10), the cut for probable depression."""
+OVERVIEW_INSTRUMENT = "phq9"
+OVERVIEW_SCALE = "total"
+OVERVIEW_RISK = ("抑郁风险", "depression risk")
+"""What the overview instrument's bands grade, in the page's words (Chinese, English)."""
+HIGH_RISK_BAND = "moderate"
+"""The headline counts students in this band of the overview's instrument or above: PHQ-9 moderate (total
+>= 10, the spec's lower bound), the cut-off for probable major depression (Kroenke 2001; docs/instruments.md)."""
+
+
+class LeaderPage(widgets.VBox):
+    """A page for district leaders: the widget tree Voila shows, and the views its numbers come from.
+
+    ``views`` maps a name to the :class:`~psychanalytics.privacy.LeaderView`
+    behind each table, chart or card of the page (empty when the page shows no
+    number), so that tests can check the policy on every page.
+    """
+
+    def __init__(self, children, *, views: Mapping[str, LeaderView], **kwargs):
+        super().__init__(children, **kwargs)
+        self.views = MappingProxyType(dict(views))
+
 
 _SMALL = 'style="font-size:12px;color:#777;font-weight:normal"'
 
@@ -95,9 +119,9 @@ def _header(as_of: object, *, readable: bool = True) -> widgets.HTML:
     )
 
 
-def _unavailable() -> widgets.VBox:
+def _unavailable() -> LeaderPage:
     """The page shown when the database cannot be read: what to do, in Chinese first; no detail leaks."""
-    return widgets.VBox(
+    return LeaderPage(
         [
             _header(None, readable=False),
             widgets.HTML(
@@ -107,6 +131,7 @@ def _unavailable() -> widgets.VBox:
                 "</div>"
             ),
         ],
+        views={},
         layout=widgets.Layout(width="100%"),
     )
 
@@ -128,35 +153,36 @@ def _latest_card(label: str, english: str, frame: pd.DataFrame, value, detail, *
     return _card(label, english, value(last), detail(last))
 
 
-def _cards(
-    screened: pd.DataFrame, elevated: pd.DataFrame, staffing: pd.DataFrame, min_cell: int
-) -> widgets.HTML:
-    def text(value: object, template: str = "{:,}") -> str:
-        return viz.suppressed_text(value, template=template, min_cell=min_cell)
+def _cards(screened: LeaderView, bands: LeaderView, staffing: LeaderView) -> widgets.HTML:
+    spec = instruments.get(OVERVIEW_INSTRUMENT)
+    cut = spec.scale(OVERVIEW_SCALE).band(HIGH_RISK_BAND).lower
+
+    def text(row: pd.Series, column: str, template: str = "{:,}") -> str:
+        return shown_text(row[column], row["marker"], template=template)
 
     cards = (
         _latest_card(
             "最近一次普测人数",
             "students screened, latest wave",
-            screened,
-            lambda last: text(last["n"]),
-            lambda last: f"{last['wave_label']} · 全区在册 {text(last['enrolled'])} 人",
+            screened.cells,
+            lambda last: text(last, "count"),
+            lambda last: f"{last['wave_label']} · 全区在册 {text(last, 'n')} 人",
             empty="暂无普测 / no wave yet",
         ),
         _latest_card(
-            "PHQ-9 ≥10 占比",
-            "作答 PHQ-9 的学生中 · of PHQ-9 takers, score ≥ 10",
-            elevated,
-            lambda last: text(last["share"], template="{:.1%}"),
-            lambda last: f"{text(last['n'])} / {text(last['total'])} 人 · {last['wave_label']}",
-            empty="暂无 PHQ-9 数据 / no PHQ-9 scores",
+            f"{spec.abbreviation} ≥{cut:g} 占比",
+            f"作答 {spec.abbreviation} 的学生中 · of {spec.abbreviation} takers, score ≥ {cut:g}",
+            bands.headline,
+            lambda last: text(last, "proportion", "{:.1%}"),
+            lambda last: f"{text(last, 'count')} / {text(last, 'n')} 人 · {last['wave_label']}",
+            empty=f"暂无 {spec.abbreviation} 数据 / no {spec.abbreviation} scores",
         ),
         _latest_card(
             "专职心理教师配备率",
             "schools with a full-time psychology teacher",
-            staffing,
-            lambda last: text(last["share"], template="{:.0%}"),
-            lambda last: f"{text(last['n'])} / {text(last['schools'])} 所学校 · {last['school_year']} 学年",
+            staffing.cells,
+            lambda last: text(last, "proportion", "{:.0%}"),
+            lambda last: f"{text(last, 'count')} / {text(last, 'n')} 所学校 · {last['school_year']} 学年",
             empty="暂无数据 / no data",
         ),
     )
@@ -164,31 +190,44 @@ def _cards(
 
 
 def _footer(min_cell: int) -> widgets.HTML:
-    english = (
-        f"Cells resting on fewer than {min_cell} students are suppressed; no individual is shown. "
-        "PHQ-9 bands 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 severe."
+    """Reading guide, markers and the instrument's bands (from its spec), Chinese first."""
+    spec = instruments.get(OVERVIEW_INSTRUMENT)
+    scale = spec.scale(OVERVIEW_SCALE)
+    cut, band = scale.band(HIGH_RISK_BAND).lower, scale.band(HIGH_RISK_BAND)
+    risk_zh, risk_en = OVERVIEW_RISK
+    guide_zh = (
+        f"怎么看这一页：上面三个数字是最近一次普测的人数、{spec.abbreviation} 总分 ≥{cut:g}"
+        f"（{band.name_zh}及以上{risk_zh}）的学生占比、配备至少一名专职心理教师的学校占比；"
+        "下面三张图是它们的历年变化。占比的分母写在数字下方。筛查结果提示的是“需要进一步关注”，不是诊断。"
     )
+    guide_en = (
+        f"How to read this page: the students screened in the latest wave, the share with {spec.abbreviation} "
+        f"≥ {cut:g} ({band.name_en.lower()} or higher {risk_en}) and the share of schools with a full-time "
+        "psychology teacher; the charts show them over time. Screening flags students for follow-up; it is "
+        "not a diagnosis."
+    )
+    markers_zh, markers_en = marker_note(min_cell)
+    legend_zh = viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE)
+    legend_en = viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE, english=True)
     return widgets.HTML(
-        f'<div style="font-size:13px;color:#555;margin-top:4px">少于 {min_cell} 人的数据不显示（标为「&lt;{min_cell}」），'
-        "本页不显示任何个人信息。PHQ-9 风险等级：0–4 无、5–9 轻度、10–14 中度、15–19 中重度、20–27 重度。"
-        f"<br>{_en(english)}</div>"
+        f'<div style="font-size:13px;color:#555;margin-top:4px">{html.escape(markers_zh)} '
+        f"{html.escape(legend_zh)}。<br>{_en(f'{markers_en} {legend_en}.')}"
+        f'<div style="margin-top:6px">{html.escape(guide_zh)}<br>{_en(guide_en)}</div></div>'
     )
 
 
-def _suppress(frame: pd.DataFrame, min_cell: int, *passes: tuple[str, tuple[str, ...]]) -> pd.DataFrame:
-    for count, dependent in passes:
-        frame = suppress_small_cells(frame, count=count, dependent=dependent, min_cell=min_cell)
-    return frame
-
-
-def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | None = None) -> widgets.VBox:
+def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | None = None) -> LeaderPage:
     """The 「总览」 page for district leaders.
 
     Banner 「演示数据」 when any school is synthetic; title and data-as-of
     date; three headline numbers (students screened in the latest wave, share
-    with PHQ-9 >= 10, share of schools with a full-time psychology teacher),
-    each with its denominator; then three charts (screened per wave, PHQ-9 band
-    distribution per wave, staffing coverage per school year).
+    at or above the overview instrument's high-risk band — PHQ-9 >= 10 —,
+    share of schools with a full-time psychology teacher), each with its
+    denominator; three charts (screened per wave, band distribution per wave,
+    staffing coverage per school year); a footer with the reading guide, the
+    suppression markers and the instrument's bands from its spec. Every number
+    passes :func:`~psychanalytics.privacy.leader_view`; the headline is the
+    bands' own headline, blanked with any band it sums.
 
     Parameters
     ----------
@@ -199,23 +238,22 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
 
     Returns
     -------
-    ipywidgets.VBox
-        Children in page order: [banner], header, headline cards, chart row, footer.
+    LeaderPage
+        Children in page order: [banner], header, headline cards, chart row,
+        footer; ``views``: ``screened``, ``bands`` (with its headline) and
+        ``staffing``.
 
         A database that is missing (never created: a dashboard creates nothing) or
         cannot be read (a damaged file, a server that is down) gives a page saying
-        so — in Chinese first, with no path or error text; the detail goes to the
-        server's terminal (the kernel's own standard error, not the page).
+        so — in Chinese first, with no path or error text and no number; the detail
+        goes to the server's terminal (the kernel's own standard error, not the page).
     """
     min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
     engine = None
     try:
         engine = db if isinstance(db, sa.Engine) else store.connect_existing(db, read_only=True)
         screened = queries.screened_per_wave(engine)
-        bands = queries.band_distribution(engine, instrument="phq9", scale="total")
-        elevated = queries.share_at_or_above(
-            engine, instrument="phq9", scale="total", min_rank=HIGH_RISK_RANK
-        )
+        bands = queries.band_distribution(engine, instrument=OVERVIEW_INSTRUMENT, scale=OVERVIEW_SCALE)
         staffing = queries.staffing_coverage(engine)
         as_of = queries.data_as_of(engine)
         synthetic = queries.is_synthetic(engine)
@@ -226,35 +264,32 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
         if engine is not None and engine is not db:
             engine.dispose()
 
-    screened = _suppress(screened, min_cell, ("n", ()), ("enrolled", ()))
-    bands = _suppress(bands, min_cell, ("n", ("share",)), ("total", ("n", "share")))
-    bands = suppress_complementary(bands, by=["wave_id"], dependent=("share",))
-    elevated = _suppress(elevated, min_cell, ("n", ("share",)), ("total", ("n", "share")))
-    # the headline n is another margin of the band cells: a wave with a blanked band at or above the
-    # cut-off has its headline blanked too, or that band could be recovered by subtraction
-    hidden = bands.loc[bands["suppressed"] & (bands["band_rank"] >= HIGH_RISK_RANK), "wave_id"]
-    elevated = elevated.assign(
-        n=elevated["n"].mask(elevated["wave_id"].isin(hidden)),
-        share=elevated["share"].mask(elevated["wave_id"].isin(hidden)),
-        suppressed=elevated["suppressed"] | elevated["wave_id"].isin(hidden),
+    high_risk = (
+        instruments.get(OVERVIEW_INSTRUMENT).scale(OVERVIEW_SCALE).band_set().codes.index(HIGH_RISK_BAND)
     )
-    # The unit here is the school, not the student: whether a school has a full-time psychology
-    # teacher is a public institutional fact, so only an empty denominator is blanked.
-    staffing = _suppress(staffing, 1, ("schools", ("n", "share")))
+    bands = bands.drop(columns="unbanded")  # invalid sheets: a count of students the page does not show
+    views = {
+        "screened": leader_view(screened, min_cell=min_cell),
+        "bands": leader_view(
+            bands, by=("wave_id", "wave_label"), headline=bands["band_rank"] >= high_risk, min_cell=min_cell
+        ),
+        "staffing": leader_view(staffing, unit="school", min_cell=min_cell),
+    }
 
-    phq_title = viz.bilingual("PHQ-9 抑郁风险等级分布", "PHQ-9 score bands per wave")
+    abbreviation, (risk_zh, _) = instruments.get(OVERVIEW_INSTRUMENT).abbreviation, OVERVIEW_RISK
+    band_title = viz.bilingual(f"{abbreviation} {risk_zh}等级分布", f"{abbreviation} score bands per wave")
     charts = widgets.HBox(
         [
             widgets.Box(
-                [figure_widget(viz.screened_bars(screened, min_cell=min_cell))],
+                [figure_widget(viz.screened_bars(views["screened"].cells))],
                 layout=widgets.Layout(width="32%", min_width="400px"),
             ),
             widgets.Box(
-                [figure_widget(viz.band_bars(bands, title=phq_title, min_cell=min_cell))],
+                [figure_widget(viz.band_bars(views["bands"].cells, title=band_title))],
                 layout=widgets.Layout(width="36%", min_width="400px"),
             ),
             widgets.Box(
-                [figure_widget(viz.staffing_bars(staffing))],
+                [figure_widget(viz.staffing_bars(views["staffing"].cells))],
                 layout=widgets.Layout(width="32%", min_width="400px"),
             ),
         ],
@@ -262,13 +297,13 @@ def build_overview(db: str | Path | sa.Engine | None = None, *, min_cell: int | 
     )
     children = [
         _header(as_of),
-        _cards(screened, elevated, staffing, min_cell),
+        _cards(views["screened"], views["bands"], views["staffing"]),
         charts,
         _footer(min_cell),
     ]
     if synthetic:
         children.insert(0, _banner())
-    return widgets.VBox(children, layout=widgets.Layout(width="100%"))
+    return LeaderPage(children, views=views, layout=widgets.Layout(width="100%"))
 
 
 def dashboards_dir() -> Path:

@@ -1,24 +1,26 @@
 """Plotly figure builders: one theme, Chinese labels first, a colour-blind-safe risk palette.
 
-Builders take the small frames of :mod:`psychanalytics.store.queries` (after
-:func:`~psychanalytics.privacy.suppression.suppress_small_cells`) and return a
-:class:`plotly.graph_objects.Figure`. They never compute a statistic: they
-only place, label and colour the numbers they are given. A suppressed cell
-(value missing) is drawn as no bar and labelled 「<10」 (``min_cell`` of the builder).
+Builders take the small frames of :mod:`psychanalytics.store.queries`, for
+leaders after :func:`psychanalytics.privacy.leader_view` (its ``cells``), and
+return a :class:`plotly.graph_objects.Figure`. They never compute a statistic:
+they only place, label and colour the numbers they are given. A blanked value
+is drawn as no bar and labelled with its row's ``marker`` (「<10」 or 「*」,
+from the policy).
 
-Labels read Chinese first with the English in smaller grey type for
-researchers, e.g. ``人数 students``.
+Band names, colours and score ranges come from the instrument specs
+(:mod:`psychanalytics.instruments`), never from a table here. Labels read
+Chinese first with the English in smaller grey type for researchers, e.g.
+``人数 students``.
 
 Examples
 --------
 >>> import pandas as pd
 >>> from psychanalytics import viz
->>> frame = pd.DataFrame({"school_year": ["2024-2025"], "n": [9], "schools": [12], "share": [0.75],
-...                       "suppressed": [False]})
+>>> frame = pd.DataFrame({"school_year": ["2024-2025"], "count": [9], "n": [12], "proportion": [0.75]})
 >>> fig = viz.staffing_bars(frame)
 >>> fig.data[0].y
 (75.0,)
->>> viz.band_label("moderately_severe")
+>>> viz.band_label("moderately_severe", instrument="phq9", scale="total")
 '中重度'
 """
 
@@ -30,17 +32,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from psychanalytics import instruments
+from psychanalytics.privacy import shown_text
+
 __all__ = [
-    "BAND_LABELS",
     "FONT_FAMILY",
     "THEME",
     "band_bars",
+    "band_colours",
     "band_label",
+    "band_legend",
     "bilingual",
     "risk_colours",
     "screened_bars",
     "staffing_bars",
-    "suppressed_text",
     "tick_label",
 ]
 
@@ -75,15 +80,6 @@ _RISK_PALETTES = {
     6: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"),
 }
 
-BAND_LABELS = {
-    "minimal": ("无", "minimal"),
-    "mild": ("轻度", "mild"),
-    "moderate": ("中度", "moderate"),
-    "moderately_severe": ("中重度", "moderately severe"),
-    "severe": ("重度", "severe"),
-}
-"""Chinese and English names of the score bands of PHQ-9/PHQ-A and GAD-7."""
-
 
 def bilingual(chinese: str, english: str) -> str:
     """A plotly label: Chinese, then English in smaller grey type.
@@ -94,14 +90,54 @@ def bilingual(chinese: str, english: str) -> str:
     return f'{chinese} <span style="font-size:11px;color:#777">{english}</span>'
 
 
-def band_label(band: str, *, english: bool = False) -> str:
-    """Display name of a band code (the code itself when it has no registered name).
+def band_label(band: str, *, instrument: str, scale: str, english: bool = False) -> str:
+    """The name of a band of ``instrument``'s ``scale``, from its spec (Chinese, or English).
 
-    >>> band_label("minimal"), band_label("minimal", english=True)
-    ('无', 'minimal')
+    Raises ``KeyError`` naming the scale's bands when the spec has no such band.
+
+    >>> band_label("minimal", instrument="phq9", scale="total")
+    '无或极轻微'
+    >>> band_label("slightly_raised", instrument="sdq", scale="total", english=True)
+    'Slightly raised'
     """
-    names = BAND_LABELS.get(band, (band, band))
-    return names[1] if english else names[0]
+    named = instruments.get(instrument).scale(scale).band(band)
+    return named.name_en if english else named.name_zh
+
+
+def band_legend(
+    instrument: str,
+    scale: str,
+    *,
+    english: bool = False,
+    informant: str | None = None,
+    norm: str | None = None,
+) -> str:
+    """The bands of a scale with their score ranges, for a footnote or a report: ``0–4 无或极轻微、…``.
+
+    >>> band_legend("gad7", "total")
+    'GAD-7 风险等级：0–4 无或极轻微、5–9 轻度、10–14 中度、15–21 重度'
+    >>> band_legend("gad7", "total", english=True)
+    'GAD-7 bands: 0–4 Minimal, 5–9 Mild, 10–14 Moderate, 15–21 Severe'
+    """
+    spec = instruments.get(instrument)
+    ranges = spec.band_ranges(scale, informant=informant, norm=norm)
+    if english:
+        return f"{spec.abbreviation} bands: " + ", ".join(f"{r.text} {r.band.name_en}" for r in ranges)
+    return f"{spec.abbreviation} 风险等级：" + "、".join(f"{r.text} {r.band.name_zh}" for r in ranges)
+
+
+def band_colours(instrument: str, scale: str) -> tuple[str, ...]:
+    """One colour per ``band_rank`` of a scale (its longest band set), lowest risk first.
+
+    The same band keeps its colour on every page, whichever bands a table holds.
+
+    >>> len(band_colours("phq9", "total")), band_colours("cesd", "total")
+    (5, ('#fecc5c', '#e31a1c'))
+    """
+    band_sets = instruments.get(instrument).scale(scale).bands
+    if not band_sets:
+        raise KeyError(f"{instrument}.{scale} has no bands")
+    return risk_colours(max(len(bs.bands) for bs in band_sets))
 
 
 def risk_colours(n_bands: int) -> tuple[str, ...]:
@@ -120,13 +156,18 @@ def risk_colours(n_bands: int) -> tuple[str, ...]:
     return _RISK_PALETTES[n_bands]
 
 
-def suppressed_text(value: object, *, template: str = "{:,}", min_cell: int = 10) -> str:
-    """Format a value for display, 「<min_cell」 when it was suppressed (missing).
+def _texts(frame: pd.DataFrame, column: str, template: str = "{:,}", *, scale: float = 1) -> list[str]:
+    """Each value of ``column`` formatted, or its row's ``marker`` (from the leader view) when blanked."""
+    markers = frame["marker"] if "marker" in frame.columns else pd.Series("", index=frame.index)
+    return [
+        shown_text(v if pd.isna(v) else v * scale, m, template=template)
+        for v, m in zip(frame[column], markers, strict=True)
+    ]
 
-    >>> suppressed_text(1234), suppressed_text(pd.NA), suppressed_text(0.1234, template="{:.1%}")
-    ('1,234', '<10', '12.3%')
-    """
-    return f"<{min_cell}" if pd.isna(value) else template.format(value)
+
+def _values(series: pd.Series, *, scale: float = 1) -> list[float]:
+    """Bar heights: blanked values become ``nan`` (no bar)."""
+    return (series.astype("Float64") * scale).fillna(float("nan")).tolist()
 
 
 def tick_label(label: object, *, width: int = 6) -> str:
@@ -166,17 +207,18 @@ def _figure(title: str, x_title: str, y_title: str, *, empty: bool, height: int 
     return fig
 
 
-def screened_bars(frame: pd.DataFrame, *, min_cell: int = 10) -> go.Figure:
+def screened_bars(frame: pd.DataFrame) -> go.Figure:
     """Students screened per wave: bars labelled with the count and hovering the enrolment.
 
-    ``frame``: columns ``wave_label, n, enrolled`` (as from
-    :func:`~psychanalytics.store.queries.screened_per_wave`), one row per wave.
+    ``frame``: columns ``wave_label, count`` (students screened) and ``n``
+    (enrolled), as from :func:`~psychanalytics.store.queries.screened_per_wave`,
+    one row per wave; ``marker`` when it is a leader view.
 
-    >>> frame = pd.DataFrame({"wave_label": ["2024年秋季普测"], "n": [2850], "enrolled": [3000]})
+    >>> frame = pd.DataFrame({"wave_label": ["2024年秋季普测"], "count": [2850], "n": [3000]})
     >>> screened_bars(frame).data[0].text
     ('2,850',)
     """
-    _require(frame, ["wave_label", "n", "enrolled"], "screened_bars")
+    _require(frame, ["wave_label", "count", "n"], "screened_bars")
     fig = _figure(
         bilingual("各批次普测人数", "students screened per wave"),
         bilingual("普测批次", "screening wave"),
@@ -185,11 +227,11 @@ def screened_bars(frame: pd.DataFrame, *, min_cell: int = 10) -> go.Figure:
     )
     fig.add_bar(
         x=[tick_label(v) for v in frame["wave_label"]],
-        y=frame["n"].astype("Float64").fillna(float("nan")).tolist(),
-        text=[suppressed_text(v, min_cell=min_cell) for v in frame["n"]],
+        y=_values(frame["count"]),
+        text=_texts(frame, "count"),
         textposition="outside",
         constraintext="none",
-        customdata=[suppressed_text(v, min_cell=min_cell) for v in frame["enrolled"]],
+        customdata=_texts(frame, "n"),
         hovertemplate="%{x}<br>普测 %{text} 人 / 在册 %{customdata} 人<extra></extra>",
         marker_color="#0072B2",
         name="普测人数",
@@ -205,36 +247,52 @@ def band_bars(
     x_title: str | None = None,
     facet: str | None = None,
     title: str | None = None,
-    min_cell: int = 10,
 ) -> go.Figure:
-    """Stacked shares of score bands (100 % per bar), lowest risk at the bottom.
+    """Stacked proportions of score bands (100 % per bar), lowest risk at the bottom.
+
+    Band names (Chinese in the legend, both in the hover) and colours come from
+    the spec of the frame's ``instrument`` and ``scale``; a band keeps its
+    colour whichever bands the frame holds.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Columns ``band, band_rank, n, total, share`` plus ``x`` (and ``facet``)
-        as from :func:`~psychanalytics.store.queries.band_distribution`; a
-        missing ``share`` (suppressed) leaves a gap and its hover reads 「<10」.
+        Columns ``instrument, scale, band, band_rank, count, n, proportion``
+        plus ``x`` (and ``facet``) as from
+        :func:`~psychanalytics.store.queries.band_distribution` (one instrument
+        and scale); a blanked ``proportion`` leaves a gap and its label and
+        hover read the row's ``marker``.
     x : str
         Column along the horizontal axis (``wave_label``; or e.g. ``grade``).
     x_title, title : str, optional
         Axis and figure titles (bilingual defaults).
     facet : str, optional
         Column splitting the figure into side-by-side panels (e.g. ``gender``).
-    min_cell : int
-        Threshold the frame was suppressed at, for the 「<min_cell」 labels.
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"wave_label": ["2024年秋季普测"] * 2, "band": ["minimal", "severe"],
-    ...                       "band_rank": [0, 4], "n": [950, 50], "total": [1000, 1000],
-    ...                       "share": [0.95, 0.05]})
-    >>> [trace.name for trace in band_bars(frame).data]
-    ['无', '重度']
+    >>> frame = pd.DataFrame({"wave_label": ["2024年秋季普测"] * 2, "instrument": "phq9", "scale": "total",
+    ...                       "band": ["minimal", "severe"], "band_rank": [0, 4], "count": [950, 50],
+    ...                       "n": [1000, 1000], "proportion": [0.95, 0.05]})
+    >>> [(trace.name, trace.marker.color) for trace in band_bars(frame).data]
+    [('无或极轻微', '#ffffb2'), ('重度', '#bd0026')]
     """
-    _require(frame, [x, "band", "band_rank", "n", "total", "share", *([facet] if facet else [])], "band_bars")
-    bands = frame[["band", "band_rank"]].drop_duplicates().sort_values("band_rank")["band"].tolist()
-    colours = dict(zip(bands, risk_colours(len(bands)) if bands else (), strict=True))
+    required = [x, "instrument", "scale", "band", "band_rank", "count", "n", "proportion"]
+    _require(frame, [*required, *([facet] if facet else [])], "band_bars")
+    scales = frame[["instrument", "scale"]].drop_duplicates()
+    if len(scales) > 1:
+        raise ValueError(f"band_bars: one instrument scale per figure, got {scales.to_dict('records')}")
+    bands = frame[["band", "band_rank"]].drop_duplicates().sort_values("band_rank")
+    names, colours = {}, {}
+    if not frame.empty:
+        instrument, scale = scales.iloc[0]
+        palette = band_colours(instrument, scale)
+        for band, rank in bands.itertuples(index=False):
+            names[band] = (
+                band_label(band, instrument=instrument, scale=scale),
+                band_label(band, instrument=instrument, scale=scale, english=True),
+            )
+            colours[band] = palette[rank]
     panels = [None] if facet is None else list(dict.fromkeys(frame[facet]))
     fig = _figure(
         title or bilingual("风险等级分布", "score-band distribution"),
@@ -253,52 +311,55 @@ def band_bars(
                 type="category",
                 title=dict(text=f"<b>{panel}</b> · {axis_title}"),
             )
-    for band in bands:
+    for band in bands["band"]:
         for i, panel in enumerate(panels):
             rows = frame[frame["band"] == band]
             if panel is not None:
                 rows = rows[rows[facet] == panel]
-            share = rows["share"].astype("Float64") * 100
             fig.add_bar(
                 x=[tick_label(v) for v in rows[x].astype(str)],
-                y=share.fillna(float("nan")).tolist(),
+                y=_values(rows["proportion"], scale=100),
                 xaxis="x" if i == 0 else f"x{i + 1}",
-                name=band_label(band),
+                name=names[band][0],
                 legendgroup=band,
                 showlegend=i == 0,
                 marker=dict(color=colours[band], line=dict(color="#666", width=0.6)),
-                text=[suppressed_text(v, template="{:.1f}%", min_cell=min_cell) for v in share],
+                text=_texts(rows, "proportion", "{:.1f}%", scale=100),
                 textposition="inside",
                 insidetextanchor="middle",
-                customdata=[
-                    [suppressed_text(n, min_cell=min_cell), suppressed_text(t, min_cell=min_cell)]
-                    for n, t in zip(rows["n"], rows["total"], strict=True)
-                ],
+                customdata=list(zip(_texts(rows, "count"), _texts(rows, "n"), strict=True)),
                 hovertemplate=(
-                    f"{band_label(band)} {band_label(band, english=True)}<br>"
+                    f"{names[band][0]} {names[band][1]}<br>"
                     "%{x}: %{text}（%{customdata[0]} / %{customdata[1]} 人）<extra></extra>"
                 ),
             )
-    fig.update_layout(barmode="stack", uniformtext=dict(minsize=10, mode="hide"))
+    # legend a little smaller than the theme's: five band names (无或极轻微 …) then fit one row at 1366 px
+    fig.update_layout(barmode="stack", uniformtext=dict(minsize=10, mode="hide"), legend_font_size=12)
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     return fig
 
 
-def staffing_bars(frame: pd.DataFrame, *, min_cell: int = 10) -> go.Figure:
-    """Share of schools with a full-time psychology teacher per school year, labelled ``n/schools``.
+def staffing_bars(frame: pd.DataFrame) -> go.Figure:
+    """Share of schools with a full-time psychology teacher per school year, labelled ``count/n``.
 
-    ``frame``: columns ``school_year, n, schools, share`` as from
+    ``frame``: columns ``school_year, count`` (schools with one), ``n``
+    (schools reporting) and ``proportion``, as from
     :func:`~psychanalytics.store.queries.staffing_coverage`.
 
-    >>> frame = pd.DataFrame({"school_year": ["2024-2025"], "n": [9], "schools": [12], "share": [0.75]})
+    >>> frame = pd.DataFrame({"school_year": ["2024-2025"], "count": [9], "n": [12], "proportion": [0.75]})
     >>> staffing_bars(frame).data[0].text
     ('75%<br>9/12校',)
     """
-    _require(frame, ["school_year", "n", "schools", "share"], "staffing_bars")
-    share = frame["share"].astype("Float64") * 100
+    _require(frame, ["school_year", "count", "n", "proportion"], "staffing_bars")
     text = [
-        f"<{min_cell}" if pd.isna(s) else f"{s:.0f}%<br>{n}/{k}校"
-        for s, n, k in zip(share, frame["n"], frame["schools"], strict=True)
+        f"{share}<br>{count}/{n}校" if pd.notna(p) else share
+        for share, count, n, p in zip(
+            _texts(frame, "proportion", "{:.0f}%", scale=100),
+            _texts(frame, "count"),
+            _texts(frame, "n"),
+            frame["proportion"],
+            strict=True,
+        )
     ]
     fig = _figure(
         bilingual("专职心理教师配备率", "schools with a full-time psychology teacher"),
@@ -308,7 +369,7 @@ def staffing_bars(frame: pd.DataFrame, *, min_cell: int = 10) -> go.Figure:
     )
     fig.add_bar(
         x=frame["school_year"].tolist(),
-        y=share.fillna(float("nan")).tolist(),
+        y=_values(frame["proportion"], scale=100),
         text=text,
         textposition="outside",
         constraintext="none",

@@ -1,9 +1,11 @@
-"""The 「总览」 dashboard: widget tree, small cells, files, and the live Voila page in Chromium."""
+"""Leader dashboards: the policy on every page, the 「总览」 widget tree, files, and the live page in Chromium."""
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
+import math
 import os
 import shutil
 import signal
@@ -18,7 +20,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from psychanalytics import dashboards, store
+from psychanalytics import dashboards, store, synth
+from psychanalytics.privacy import PROTECTED_MARKER, small_marker
 from psychanalytics.store import schema
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -50,6 +53,93 @@ def _figures(page) -> list[dict]:
     ]
 
 
+# --- the policy on every leader page ---------------------------------------------------------
+
+BUILDERS = sorted(
+    (name, function)
+    for name, function in inspect.getmembers(dashboards, inspect.isfunction)
+    if name.startswith("build_") and function.__module__ == dashboards.__name__
+)
+
+
+def test_every_builder_is_checked():
+    assert "build_overview" in dict(BUILDERS)
+
+
+@pytest.fixture(scope="module")
+def small_synthetic_district(tmp_path_factory) -> Path:
+    """The smallest synthetic district (500 students a year): several PHQ-9 bands under 10 in every wave."""
+    path = tmp_path_factory.mktemp("small") / "small.sqlite"
+    engine = store.connect(path)
+    synth.build_demo(engine, seed=3, students=synth.MIN_STUDENTS)
+    engine.dispose()
+    return path
+
+
+def _shown_numbers(view) -> set[float]:
+    """Every number a view lets a page show, as drawn (counts, and proportions as percentages)."""
+    numbers = set()
+    for frame in (view.cells, view.headline):
+        if frame is None:
+            continue
+        for column in ("count", "n", "proportion", "low", "high"):
+            if column in frame:
+                scale = 100 if column in ("proportion", "low", "high") else 1
+                numbers |= {round(float(v) * scale, 6) for v in frame[column].dropna()}
+    return numbers
+
+
+def _check_view(name: str, view) -> int:
+    """The policy held in one view; returns how many values it blanked."""
+    small, cells = small_marker(view.min_cell), view.cells
+    if view.unit == "school":
+        return 0
+    for frame in (cells, view.headline):
+        if frame is None:
+            continue
+        # no shown count or share resting on fewer than min_cell students
+        assert (frame["count"].dropna() >= view.min_cell).all(), name
+        assert (frame["n"].dropna() >= view.min_cell).all(), name
+        if "proportion" in frame:
+            rests = frame["proportion"].notna()
+            assert frame.loc[rests, "count"].notna().all() and frame.loc[rests, "n"].notna().all(), name
+        blanked = frame["count"].isna() | frame["n"].isna()
+        assert frame.loc[blanked, "marker"].isin([small, PROTECTED_MARKER]).all(), name
+    if view.by:
+        for key, group in cells.groupby(list(view.by), dropna=False):
+            blanks = group["count"].isna()
+            if group["n"].notna().all() and blanks.any():
+                # no blanked cell recoverable from the group's shown total: never one blank alone, and the
+                # blanks hold min_cell or more together (n - shown cells is shown implicitly)
+                assert blanks.sum() != 1, (name, key)
+                assert group["n"].iloc[0] - group.loc[~blanks, "count"].sum() >= view.min_cell, (name, key)
+    return int(cells["count"].isna().sum())
+
+
+@pytest.mark.parametrize(("name", "build"), BUILDERS, ids=[name for name, _ in BUILDERS])
+@pytest.mark.parametrize("district", ["small_synthetic_district", "hand_built_district"])
+def test_every_leader_page_keeps_the_policy(name, build, district, request):
+    db = request.getfixturevalue(district)
+    page = build(db, min_cell=10)
+    assert isinstance(page, dashboards.LeaderPage) and page.views, (
+        f"{name} must return a LeaderPage with views"
+    )
+    blanked = sum(_check_view(view_name, view) for view_name, view in page.views.items())
+    assert blanked > 0  # both districts have small cells: the check saw suppression at work
+    # the page draws nothing but what its views allow: every bar height is a shown number
+    allowed = set().union(*(_shown_numbers(view) for view in page.views.values()))
+    for figure in _figures(page):
+        for trace in figure["data"]:
+            for value in trace.get("y", []):
+                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                    assert round(float(value), 6) in allowed, (name, trace.get("name"), value)
+    # and no headline card shows a value its view blanked
+    text = _html(page)
+    for view in page.views.values():
+        if view.headline is not None and not view.headline.empty and view.headline["count"].isna().iloc[-1]:
+            assert f"{view.headline['marker'].iloc[-1]} / " in text.replace("&lt;", "<")
+
+
 # --- widget tree ----------------------------------------------------------------------------
 
 
@@ -65,7 +155,15 @@ def test_overview_on_demo_district(demo_db):
     for figure in figures:
         assert any(v is not None for trace in figure["data"] for v in trace["y"])
     band_names = [trace["name"] for trace in figures[1]["data"]]
-    assert band_names == ["无", "轻度", "中度", "中重度", "重度"]
+    assert band_names == ["无或极轻微", "轻度", "中度", "中重度", "重度"]  # the spec's names, not codes
+    for cut_off_range in (
+        "0–4 无或极轻微",
+        "10–14 中度",
+        "20–27 重度",
+        "20–27 Severe",
+    ):  # footnote, from phq9.yaml
+        assert cut_off_range in text
+    assert "PHQ-9 ≥10 占比" in text
 
 
 def _small_district(engine: sa.Engine) -> None:
@@ -110,19 +208,28 @@ def _small_district(engine: sa.Engine) -> None:
         )  # fmt: skip
 
 
+@pytest.fixture
+def hand_built_district(sqlite_engine) -> sa.Engine:
+    _small_district(sqlite_engine)
+    return sqlite_engine
+
+
 def test_small_cells_never_reach_the_page(sqlite_engine):
     _small_district(sqlite_engine)
     page = dashboards.build_overview(sqlite_engine, min_cell=10)
     text = _html(page)
     assert "演示数据" not in text
-    assert "12" in text  # 12 screened: shown
-    assert "&lt;10" in text  # 2 severe of 12 (PHQ-9 >= 10): suppressed on the headline card
+    assert ">12<" in text  # 12 screened: shown, though no enrolment was imported (全区在册 <10)
+    assert "全区在册 &lt;10 人" in text
+    assert "&lt;10 / 12 人" in text  # 2 severe of 12 (PHQ-9 >= 10): suppressed on the headline card
     bands = _figures(page)[1]["data"]
     by_name = {trace["name"]: trace for trace in bands}
     assert by_name["重度"]["y"] == [None]
     assert by_name["重度"]["text"] == ["<10"]
-    # 无 (10 of 12) is blanked too: shown, it would give 重度 = 12 - 10 (complementary suppression)
-    assert by_name["无"]["y"] == [None]
+    # 无或极轻微 (10 of 12) is blanked too: shown, it would give 重度 = 12 - 10 (complementary suppression);
+    # it is marked 「*」, not 「<10」, since it holds 10
+    assert by_name["无或极轻微"]["y"] == [None]
+    assert by_name["无或极轻微"]["text"] == [PROTECTED_MARKER]
     assert "83.3" not in text and ">10 / 12" not in text
     assert "2 / 12" not in text and "16.7%" not in text
 

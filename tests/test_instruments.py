@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,6 +16,7 @@ from psychanalytics.instruments._spec import spec_from_dict
 
 CODES = ("mht", "mssmhs", "scl90", "phq9", "phqa", "gad7", "sdq", "scared", "dsrsc", "cesd", "cesdc")
 ALL = instruments.available()
+REFERENCE = Path(__file__).parent / "reference" / "scoring"
 
 
 def _implied_range(spec, scale) -> tuple[float, float]:
@@ -73,6 +76,60 @@ def test_bands_start_at_the_scale_minimum_and_rise(code):
             if band_set.metric == "raw":
                 assert lowers[0] == scale.range[0]
                 assert lowers[-1] <= scale.range[1]
+
+
+@pytest.mark.parametrize("code", ALL)
+def test_every_band_has_a_chinese_and_an_english_name(code):
+    """Leaders read name_zh, researchers name_en; both come from the spec, never from a table elsewhere."""
+    spec = instruments.get(code)
+    assert spec.abbreviation and spec.abbreviation in spec.name_zh
+    for scale in spec.scales:
+        for band_set in scale.bands:
+            for band in band_set.bands:
+                assert any("\u4e00" <= ch <= "\u9fff" for ch in band.name_zh), (scale.code, band.code)
+                assert band.name_en and band.name_en.isascii(), (scale.code, band.code)
+                named = scale.band(band.code)  # one name per code within a scale
+                assert (named.name_zh, named.name_en) == (band.name_zh, band.name_en)
+
+
+@pytest.mark.parametrize("code", ALL)
+def test_band_ranges_cover_every_band_in_order(code):
+    spec = instruments.get(code)
+    for scale in spec.scales:
+        for band_set in scale.bands:
+            options = dict(informant=band_set.informant, norm=band_set.norm, metric=band_set.metric)
+            ranges = spec.band_ranges(scale.code, **options)
+            assert [r.band for r in ranges] == list(band_set.bands)
+            assert all(r.text for r in ranges)
+
+
+@pytest.mark.parametrize("reference", ["phq9_kroenke2001.json", "gad7_spitzer2006.json"])
+def test_band_ranges_match_the_published_severity_ranges(reference):
+    published = json.loads((REFERENCE / reference).read_text(encoding="utf-8"))
+    for code in published["instruments"]:
+        ranges = instruments.get(code).band_ranges("total")
+        assert [(r.band.code, r.text) for r in ranges] == [
+            (b["band"], f"{b['min']}–{b['max']}") for b in published["bands"]
+        ]
+
+
+def test_band_ranges_of_mean_scales_and_standard_scores_are_half_open():
+    assert [r.text for r in instruments.get("mssmhs").band_ranges("depression")] == [
+        "<2", "2–<3", "3–<4", "4–<5", "5",
+    ]  # fmt: skip
+    assert [r.text for r in instruments.get("mht").band_ranges("phobia", metric="standard")] == [
+        "<4", "4–<8", "≥8",
+    ]  # fmt: skip
+    assert instruments.get("sdq").whole_scores("total")  # prorated, then rounded half up
+    with pytest.raises(KeyError, match="no raw bands"):
+        instruments.get("mht").band_ranges("phobia")
+
+
+def test_a_band_code_is_looked_up_by_scale_and_an_unknown_one_is_named():
+    phq9 = instruments.get("phq9").scale("total")
+    assert (phq9.band("minimal").name_zh, phq9.band("minimal").name_en) == ("无或极轻微", "Minimal")
+    with pytest.raises(KeyError, match="no band 'none'.*minimal"):
+        phq9.band("none")
 
 
 def _partition(spec, codes):
@@ -183,6 +240,7 @@ def _minimal() -> dict:
         version: "1"
         name_zh: 示例
         name_en: Demo
+        abbreviation: DEMO
         n_items: 2
         item_values: [0, 1]
         licence: {status: test, render_items: false}
@@ -195,7 +253,7 @@ def _minimal() -> dict:
             range: [0, 2]
             bands:
               - source: test
-                bands: [{code: low, name_zh: 低, lower: 0}, {code: high, name_zh: 高, lower: 1}]
+                bands: [{code: low, name_zh: 低, name_en: Low, lower: 0}, {code: high, name_zh: 高, name_en: High, lower: 1}]
         """
     )
 
@@ -218,6 +276,18 @@ def test_minimal_spec_loads():
         (lambda d: d.update(item_values=[1, 0]), "ascending"),
         (lambda d: d["scales"][0]["bands"][0].update(metric="percentile"), "metric"),
         (lambda d: d["scales"][0]["bands"][0]["bands"][0].update(lower=-1), "scale minimum"),
+        (lambda d: d["scales"][0]["bands"][0]["bands"][0].pop("name_en"), r"missing keys \['name_en'\]"),
+        (lambda d: d.pop("abbreviation"), r"missing keys \['abbreviation'\]"),
+        (
+            lambda d: d["scales"][0]["bands"].append(
+                {
+                    "source": "x",
+                    "informant": None,
+                    "bands": [{"code": "low", "name_zh": "少", "name_en": "Low", "lower": 0}],
+                }
+            ),
+            "named both",
+        ),
     ],
 )
 def test_malformed_specs_are_rejected(edit, message):

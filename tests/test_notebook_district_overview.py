@@ -32,9 +32,13 @@ def test_notebook_runs_on_the_demo_district(demo_db, tmp_path):
     figures = [o.data[PLOTLY] for o in outputs if PLOTLY in o.get("data", {})]
     assert len(figures) == 4
     by_grade = figures[2]
-    assert {t["name"] for t in by_grade["data"]} == {"无", "轻度", "中度", "中重度", "重度"}
+    assert {t["name"] for t in by_grade["data"]} == {"无或极轻微", "轻度", "中度", "中重度", "重度"}
     assert any(v is not None for t in by_grade["data"] for v in t["y"])
+    # the finest table has blanks, each labelled with the policy's marker
+    labels = [label for t in by_grade["data"] for label in t["text"]]
+    assert "<10" in labels and all(label in ("<10", "*") or label.endswith("%") for label in labels)
     text = "".join(o.get("text", "") for o in outputs)
     assert "演示数据" in text
+    assert "PHQ-9 风险等级：0–4 无或极轻微、5–9 轻度、10–14 中度、15–19 中重度、20–27 重度" in text
     tables = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
-    assert "suppressed" in tables
+    assert "suppressed" in tables and "marker" in tables

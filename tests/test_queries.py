@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -129,8 +128,8 @@ def district(engine: sa.Engine) -> sa.Engine:
 def test_screened_per_wave_counts_students_once_and_keeps_empty_waves(district):
     out = queries.screened_per_wave(district)
     assert out["wave_id"].tolist() == ["W1", "W2", "W3"]
-    assert out["n"].tolist() == [2, 6, 0]  # student 1 answered two instruments in W1
-    assert out["enrolled"].tolist() == [3, 5, 5]
+    assert out["count"].tolist() == [2, 6, 0]  # student 1 answered two instruments in W1
+    assert out["n"].tolist() == [3, 5, 5]
     assert out["wave_label"].tolist() == ["2023年秋季普测", "2024年秋季普测", "2025年春季普测"]
 
 
@@ -139,25 +138,26 @@ def test_band_distribution_fills_empty_bands_and_reports_unbanded(district):
     w1 = out[out["wave_id"] == "W1"]
     w2 = out[out["wave_id"] == "W2"]
     assert w1["band"].tolist() == ["minimal", "mild", "moderate", "severe"]
-    assert w1["n"].tolist() == [1, 0, 1, 0]
-    assert w2["n"].tolist() == [1, 1, 2, 1]
-    assert w1["total"].unique().tolist() == [2]
-    assert w2["total"].unique().tolist() == [5]
+    assert w1["count"].tolist() == [1, 0, 1, 0]
+    assert w2["count"].tolist() == [1, 1, 2, 1]
+    assert w1["n"].unique().tolist() == [2]
+    assert w2["n"].unique().tolist() == [5]
     assert w2["unbanded"].unique().tolist() == [1]
-    assert w2["share"].tolist() == pytest.approx([0.2, 0.2, 0.4, 0.2])
+    assert w2["proportion"].tolist() == pytest.approx([0.2, 0.2, 0.4, 0.2])
+    assert set(out["instrument"]) == {"phq9"} and set(out["scale"]) == {"total"}
     assert "W3" not in set(out["wave_id"])
 
 
 def test_band_distribution_by_grade_and_gender_keeps_unenrolled_students(district):
     out = queries.band_distribution(district, by=("grade", "gender"))
     w2 = out[out["wave_id"] == "W2"]
-    totals = w2.groupby(["grade", "gender"], dropna=False)["n"].sum()
+    totals = w2.groupby(["grade", "gender"], dropna=False)["count"].sum()
     assert totals[(7, "F")] == 2 and totals[(8, "M")] == 2
     unenrolled = w2[w2["grade"].isna()]
     assert unenrolled["gender"].unique().tolist() == ["M"]
-    assert unenrolled.set_index("band")["n"]["moderate"] == 1
+    assert unenrolled.set_index("band")["count"]["moderate"] == 1
     assert w2[(w2["grade"] == 7) & (w2["gender"] == "F")]["unbanded"].unique().tolist() == [1]
-    assert w2["n"].sum() == 5
+    assert w2["count"].sum() == 5
 
 
 def test_band_distribution_rejects_unknown_grouping(district):
@@ -165,20 +165,12 @@ def test_band_distribution_rejects_unknown_grouping(district):
         queries.band_distribution(district, by=("class_no",))
 
 
-def test_share_at_or_above(district):
-    out = queries.share_at_or_above(district, min_rank=2)
-    assert out["wave_id"].tolist() == ["W1", "W2"]
-    assert out["n"].tolist() == [1, 3]
-    assert out["total"].tolist() == [2, 5]
-    assert out["share"].tolist() == pytest.approx([0.5, 0.6])
-
-
 def test_staffing_coverage_uses_reporting_schools_as_denominator(district):
     out = queries.staffing_coverage(district)
     assert out["school_year"].tolist() == [Y1, Y2]
-    assert out["n"].tolist() == [1, 1]
-    assert out["schools"].tolist() == [2, 1]
-    assert out["share"].tolist() == pytest.approx([0.5, 1.0])
+    assert out["count"].tolist() == [1, 1]
+    assert out["n"].tolist() == [2, 1]
+    assert out["proportion"].tolist() == pytest.approx([0.5, 1.0])
 
 
 def test_data_as_of_ignores_waves_without_responses(district):
@@ -197,7 +189,6 @@ def test_is_synthetic_follows_the_school_flag(district):
 def test_empty_store(engine):
     assert queries.screened_per_wave(engine).empty
     assert queries.band_distribution(engine).empty
-    assert queries.share_at_or_above(engine).empty
     assert queries.staffing_coverage(engine).empty
     assert queries.data_as_of(engine) is None
     assert queries.is_synthetic(engine) is False
@@ -229,10 +220,10 @@ def test_demo_screened_matches_pandas(demo):
     engine, raw = demo
     expected = raw["response"].groupby("wave_id")["pid"].nunique()
     out = queries.screened_per_wave(engine).set_index("wave_id")
-    assert (out["n"] > 0).all()
-    pd.testing.assert_series_equal(out["n"].loc[expected.index], expected, check_names=False)
+    assert (out["count"] > 0).all()
+    pd.testing.assert_series_equal(out["count"].loc[expected.index], expected, check_names=False)
     enrolled = raw["enrolment"].groupby("school_year")["pid"].nunique()
-    assert out["enrolled"].tolist() == enrolled.loc[out["school_year"]].tolist()
+    assert out["n"].tolist() == enrolled.loc[out["school_year"]].tolist()
 
 
 def test_demo_band_distribution_matches_pandas(demo):
@@ -245,19 +236,11 @@ def test_demo_band_distribution_matches_pandas(demo):
     )
     expected = merged.dropna(subset=["band"]).groupby(["wave_id", "grade", "gender", "band"]).size()
     out = queries.band_distribution(engine, by=("grade", "gender"))
-    got = out[out["n"] > 0].set_index(["wave_id", "grade", "gender", "band"])["n"]
+    got = out[out["count"] > 0].set_index(["wave_id", "grade", "gender", "band"])["count"]
     assert got.sort_index().tolist() == expected.sort_index().tolist()
     unbanded = merged["band"].isna().groupby(merged["wave_id"]).sum()
     per_wave = out.drop_duplicates(["wave_id", "grade", "gender"]).groupby("wave_id")["unbanded"].sum()
     assert per_wave.tolist() == unbanded.loc[per_wave.index].tolist()
-
-
-def test_demo_share_at_or_above_matches_pandas(demo):
-    engine, raw = demo
-    phq = raw["score"].query("instrument == 'phq9' and scale == 'total'").dropna(subset=["band_rank"])
-    expected = (phq["band_rank"] >= 2).groupby(phq["wave_id"]).mean()
-    out = queries.share_at_or_above(engine).set_index("wave_id")
-    np.testing.assert_allclose(out["share"], expected.loc[out.index])
 
 
 def test_demo_staffing_matches_pandas(demo):
@@ -266,6 +249,6 @@ def test_demo_staffing_matches_pandas(demo):
     stats = raw["school_year_stats"].merge(full.assign(has=True), on=["school_id", "school_year"], how="left")
     expected = stats["has"].fillna(False).astype(bool).groupby(stats["school_year"]).agg(["sum", "size"])
     out = queries.staffing_coverage(engine).set_index("school_year")
-    assert out["n"].tolist() == expected["sum"].tolist()
-    assert out["schools"].tolist() == expected["size"].tolist()
+    assert out["count"].tolist() == expected["sum"].tolist()
+    assert out["n"].tolist() == expected["size"].tolist()
     assert queries.is_synthetic(engine) is True

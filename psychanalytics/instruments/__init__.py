@@ -30,6 +30,7 @@ import yaml
 
 from psychanalytics.instruments._spec import (
     Band,
+    BandRange,
     BandSet,
     Condition,
     Flag,
@@ -45,6 +46,7 @@ from psychanalytics.instruments._spec import (
 
 __all__ = [
     "Band",
+    "BandRange",
     "BandSet",
     "Condition",
     "Flag",

@@ -26,11 +26,23 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Band:
-    """One band of a scale: ``code`` applies from ``lower`` (inclusive) up to the next band."""
+    """One band of a scale: ``code`` applies from ``lower`` (inclusive) up to the next band.
+
+    ``name_zh`` is what a leader reads (e.g. 「无或极轻微」), ``name_en`` what a researcher reads.
+    """
 
     code: str
     name_zh: str
+    name_en: str
     lower: float
+
+
+@dataclass(frozen=True)
+class BandRange:
+    """The scores a band covers, for legends and footnotes: ``text`` is e.g. ``"5–9"`` or ``"2–<3"``."""
+
+    band: Band
+    text: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,37 @@ class BandSet:
     def lowers(self) -> tuple[float, ...]:
         """Inclusive lower bounds, lowest first."""
         return tuple(b.lower for b in self.bands)
+
+    def ranges(self, *, top: float | None, whole: bool) -> tuple[BandRange, ...]:
+        """The score range of each band, lowest first.
+
+        With ``whole`` scores (whole numbers only) a band runs from its lower
+        bound to one below the next band's (``"5–9"``); otherwise up to, not
+        including, the next band's (``"2–<3"``; the lowest ``"<2"``). The
+        highest band ends at ``top`` (``None``: open, ``"≥20"``).
+
+        >>> bands = BandSet((Band("low", "低", "Low", 0), Band("high", "高", "High", 10)), source="x")
+        >>> [r.text for r in bands.ranges(top=27, whole=True)], [r.text for r in bands.ranges(top=None, whole=False)]
+        (['0–9', '10–27'], ['<10', '≥10'])
+        """
+
+        def number(value: float) -> str:
+            return f"{value:g}"
+
+        def span(low: float, high: float) -> str:
+            return number(low) if low == high else f"{number(low)}–{number(high)}"
+
+        out = []
+        for i, band in enumerate(self.bands):
+            upper = self.bands[i + 1].lower if i + 1 < len(self.bands) else None
+            if upper is None:
+                text = f"≥{number(band.lower)}" if top is None else span(band.lower, top)
+            elif whole:
+                text = span(band.lower, upper - 1)
+            else:
+                text = f"<{number(upper)}" if i == 0 else f"{number(band.lower)}–<{number(upper)}"
+            out.append(BandRange(band=band, text=text))
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -98,6 +141,21 @@ class Scale:
         if not matches:
             return None
         return max(matches, key=lambda b: (b.informant is not None) + (b.norm is not None))
+
+    def band(self, code: str) -> Band:
+        """The band called ``code`` in any of this scale's band sets (a code has one name per scale).
+
+        Raises
+        ------
+        KeyError
+            If no band set of the scale has that code; the message lists the codes it has.
+        """
+        for band_set in self.bands:
+            for band in band_set.bands:
+                if band.code == code:
+                    return band
+        known = sorted({b.code for bs in self.bands for b in bs.bands})
+        raise KeyError(f"scale {self.code!r} has no band {code!r}; its bands: {', '.join(known) or 'none'}")
 
 
 @dataclass(frozen=True)
@@ -186,6 +244,7 @@ class InstrumentSpec:
     version: str
     name_zh: str
     name_en: str
+    abbreviation: str
     n_items: int
     item_values: tuple[int, ...]
     scales: tuple[Scale, ...]
@@ -221,6 +280,57 @@ class InstrumentSpec:
                 return s
         raise KeyError(f"{self.code} has no scale {code!r}; scales: {', '.join(self.scale_codes)}")
 
+    def whole_scores(self, scale: str) -> bool:
+        """Whether raw scores of ``scale`` are always whole numbers.
+
+        True for counts, and for sums of whole item codes that are never
+        prorated (every item required) or are rounded after prorating; a scale of
+        scales when all of its scales are. Means are not.
+
+        >>> from psychanalytics import instruments
+        >>> instruments.get("phq9").whole_scores("total"), instruments.get("scl90").whole_scores("depression")
+        (True, False)
+        """
+        s = self.scale(scale)
+        if s.of_scales:
+            return all(self.whole_scores(part) for part in s.of_scales)
+        if s.aggregate == "count":
+            return True
+        return s.aggregate == "sum" and (s.min_answered == len(s.items) or s.rounding is not None)
+
+    def band_ranges(
+        self, scale: str, *, informant: str | None = None, norm: str | None = None, metric: str = "raw"
+    ) -> tuple[BandRange, ...]:
+        """The score range and names of each band of ``scale`` (lowest first), for legends and footnotes.
+
+        The band set is chosen as in :meth:`Scale.band_set` (``norm`` defaults to
+        the spec's default norm). Raw bands end at the scale's maximum; bands on
+        standard scores, whose range the spec does not hold, end open.
+
+        Raises
+        ------
+        KeyError
+            If the scale has no band set for these options.
+
+        Examples
+        --------
+        >>> from psychanalytics import instruments
+        >>> phq9 = instruments.get("phq9")
+        >>> [f"{r.text} {r.band.name_zh}" for r in phq9.band_ranges("total")][:2]
+        ['0–4 无或极轻微', '5–9 轻度']
+        >>> [r.text for r in instruments.get("scl90").band_ranges("depression")]
+        ['<2', '2–5']
+        """
+        s = self.scale(scale)
+        band_set = s.band_set(informant=informant, norm=norm or self.default_norm, metric=metric)
+        if band_set is None:
+            raise KeyError(
+                f"{self.code}.{scale} has no {metric} bands for informant={informant!r}, norm={norm!r}"
+            )
+        if metric == "raw":
+            return band_set.ranges(top=s.range[1], whole=self.whole_scores(scale))
+        return band_set.ranges(top=None, whole=False)
+
 
 def _take(data: Mapping[str, Any], where: str, required: tuple[str, ...], optional: tuple[str, ...]) -> dict:
     if not isinstance(data, Mapping):
@@ -249,7 +359,7 @@ def _items(spec: Any, where: str) -> tuple[int, ...]:
 def _band_set(data: Mapping, where: str) -> BandSet:
     d = _take(data, where, ("bands", "source"), ("informant", "norm", "metric"))
     bands = tuple(
-        Band(**_take(b, f"{where}.bands[{i}]", ("code", "name_zh", "lower"), ()))
+        Band(**_take(b, f"{where}.bands[{i}]", ("code", "name_zh", "name_en", "lower"), ()))
         for i, b in enumerate(d.pop("bands"))
     )
     return BandSet(bands=bands, **d)
@@ -300,7 +410,18 @@ def spec_from_dict(data: Mapping[str, Any]) -> InstrumentSpec:
     d = _take(
         data,
         where,
-        ("code", "version", "name_zh", "name_en", "n_items", "item_values", "scales", "sources", "licence"),
+        (
+            "code",
+            "version",
+            "name_zh",
+            "name_en",
+            "abbreviation",
+            "n_items",
+            "item_values",
+            "scales",
+            "sources",
+            "licence",
+        ),
         (
             "age_range",
             "population",
@@ -396,6 +517,11 @@ def _check(spec: InstrumentSpec) -> None:
                 raise SpecError(f"{w}: band informant {bs.informant!r} not in {spec.informants}")
             if bs.norm is not None and bs.norm not in spec.norms:
                 raise SpecError(f"{w}: band norm {bs.norm!r} not in {spec.norms}")
+        names: dict[str, tuple[str, str]] = {}
+        for band in (b for bs in s.bands for b in bs.bands):
+            named = (band.name_zh, band.name_en)
+            if names.setdefault(band.code, named) != named:
+                raise SpecError(f"{w}: band {band.code!r} is named both {names[band.code]} and {named}")
     for f in spec.flags:
         for c in f.any_of:
             if (c.item is None) == (not c.scales) or not set(c.scales) <= set(codes):

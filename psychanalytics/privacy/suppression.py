@@ -1,29 +1,39 @@
-"""Small-cell suppression for every number a leader sees.
+"""Small-cell suppression: the two passes behind every number a leader sees.
 
-Rule adopted in ``privacy_security.md`` §2: a statistic resting on fewer than
-``min_cell`` students (default 10, ``PSYCHANALYTICS_MIN_CELL``) is not shown.
-The threshold counts zero as small (UK LLC: "10 including zero"), so an empty
-cell cannot be told apart from a cell of 1-9.
+Rule adopted in ``docs/privacy.md`` (small-cell suppression): a statistic
+resting on fewer than ``min_cell`` students (default 10,
+``PSYCHANALYTICS_MIN_CELL``) is not shown. The threshold counts zero as small
+(UK LLC: "10 including zero"), so an empty cell cannot be told apart from a
+cell of 1-9.
 
-This module does **primary** suppression only: cells below the threshold are
-blanked and marked, never dropped. **Secondary (complementary) suppression**,
-which stops a blanked cell being recovered from a shown total or from the
-other cells of its row, comes with the privacy issue; until then a caller that
-shows margins must not show them beside a single blanked cell.
+Two passes, both here:
 
-Written by hand because primary suppression is a mask over one column;
-complementary suppression is a linear-programming problem that belongs to a
-dedicated tool (R ``sdcTable``, tau-ARGUS) when it comes.
+* **primary** (:func:`suppress_small_cells`): cells below the threshold are
+  blanked and marked, never dropped; shares computed from them are blanked too;
+* **complementary** (:func:`suppress_complementary`): in a group of cells that
+  add up to a shown total (the bands of one wave), the blanked cells together
+  equal the total minus the cells shown. When that difference would give a
+  blanked cell away (a group with exactly one blank) or is itself a small
+  number (blanks that together hold fewer than ``min_cell``, zero included),
+  the smallest shown cell of the group is blanked too. Suppression across
+  several tables of one page (a margin shown in another chart) is not handled
+  here: :func:`psychanalytics.privacy.leader_view` applies both passes and the
+  headline rule to one table, and pages call it rather than these passes.
+
+Written by hand: primary suppression is a mask over one column, and this
+complementary pass needs only one partner per group because every shown cell
+holds ``min_cell`` or more. Suppression over linked tables is a
+linear-programming problem for a dedicated tool (R ``sdcTable``, tau-ARGUS).
 
 Examples
 --------
 >>> import pandas as pd
 >>> from psychanalytics.privacy.suppression import suppress_small_cells
->>> frame = pd.DataFrame({"band": ["轻度", "重度"], "n": [120, 4], "share": [0.968, 0.032]})
->>> suppress_small_cells(frame, count="n", dependent=("share",), min_cell=10)
-  band     n  share  suppressed
-0   轻度   120  0.968       False
-1   重度  <NA>    NaN        True
+>>> frame = pd.DataFrame({"band": ["轻度", "重度"], "count": [120, 4], "proportion": [0.968, 0.032]})
+>>> suppress_small_cells(frame, dependent=("proportion",), min_cell=10)
+  band  count  proportion  suppressed
+0   轻度    120       0.968       False
+1   重度   <NA>         NaN        True
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ import pandas as pd
 
 from psychanalytics.config import Settings
 
-__all__ = ["suppress_small_cells"]
+__all__ = ["suppress_complementary", "suppress_small_cells"]
 
 
 def _check_counts(values: pd.Series, count: str) -> None:
@@ -50,7 +60,7 @@ def _check_counts(values: pd.Series, count: str) -> None:
 def suppress_small_cells(
     frame: pd.DataFrame,
     *,
-    count: str = "n",
+    count: str = "count",
     min_cell: int | None = None,
     dependent: Sequence[str] = (),
     flag: str = "suppressed",
@@ -98,12 +108,12 @@ def suppress_small_cells(
     Two passes, numerator then denominator:
 
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({"wave": ["A", "B"], "n": [30, 2], "total": [400, 8]})
-    >>> first = suppress_small_cells(frame, count="n", min_cell=10)
-    >>> suppress_small_cells(first, count="total", dependent=("n",), min_cell=10)
-      wave     n  total  suppressed
-    0    A    30    400       False
-    1    B  <NA>   <NA>        True
+    >>> frame = pd.DataFrame({"wave": ["A", "B"], "count": [30, 2], "n": [400, 8]})
+    >>> first = suppress_small_cells(frame, count="count", min_cell=10)
+    >>> suppress_small_cells(first, count="n", dependent=("count",), min_cell=10)
+      wave  count     n  suppressed
+    0    A     30   400       False
+    1    B   <NA>  <NA>        True
     """
     if min_cell is None:
         min_cell = Settings.from_env().min_cell
@@ -129,44 +139,65 @@ def suppress_complementary(
     frame: pd.DataFrame,
     *,
     by: Sequence[str],
-    count: str = "n",
+    count: str = "count",
+    total: str = "n",
+    min_cell: int | None = None,
     dependent: Sequence[str] = (),
     flag: str = "suppressed",
 ) -> pd.DataFrame:
-    """Secondary suppression: no group is left with exactly one blanked cell.
+    """Secondary suppression: the blanked cells of a group never give away a small number.
 
-    Run after :func:`suppress_small_cells`. When a group (the cells that add up
-    to one shown total, e.g. the bands of one wave) has exactly one suppressed
-    cell, that cell equals the total minus the cells shown; the smallest shown
-    cell of the group is then blanked too, so only the sum of two cells can be
-    derived (complementary suppression; privacy_security.md §2, rule 2, after
-    CDC WONDER and UK LLC).
+    Run after :func:`suppress_small_cells`. In a group of cells that add up to
+    a shown total, ``total - sum(shown cells)`` is the sum of the blanked
+    cells, shown implicitly. When a group has exactly one blanked cell (which
+    that difference would equal) or blanked cells that together hold fewer
+    than ``min_cell`` (a zero included: every blank would then be known to be
+    small, or all zero), the smallest shown cell of the group is blanked too.
+    One partner always suffices, because a shown cell holds ``min_cell`` or
+    more. A group whose total is blanked is left as it is (its cells are all
+    small when the counts add up to the total). This is the complementary
+    suppression of CDC WONDER and of UK LLC's "at least two suppressed cells
+    per row" (``docs/privacy.md``).
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Output of :func:`suppress_small_cells` (has ``flag``). Not modified.
+        Output of :func:`suppress_small_cells` (has ``flag``), with the cells
+        of each group adding up to its ``total``. Not modified.
     by : sequence of str
-        Columns identifying a group of cells that share a shown total.
-    count, dependent, flag
+        Columns identifying a group of cells that share a total.
+    count : str
+        Column of the cells' counts.
+    total : str
+        Column of the group's total (the same on every row of a group).
+    min_cell : int, optional
+        Default ``Settings.from_env().min_cell`` (10).
+    dependent, flag
         As in :func:`suppress_small_cells`.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> cells = pd.DataFrame({"wave": ["A"] * 3, "band": ["low", "mid", "high"], "n": [40, 12, 3]})
+    >>> cells = pd.DataFrame({"wave": ["A"] * 3, "band": ["low", "mid", "high"], "count": [40, 12, 3],
+    ...                       "n": [55] * 3})
     >>> primary = suppress_small_cells(cells, min_cell=10)
-    >>> suppress_complementary(primary, by=["wave"])
-      wave  band     n  suppressed
-    0    A   low    40       False
-    1    A   mid  <NA>        True
-    2    A  high  <NA>        True
+    >>> suppress_complementary(primary, by=["wave"], min_cell=10)
+      wave  band  count   n  suppressed
+    0    A   low     40  55       False
+    1    A   mid   <NA>  55        True
+    2    A  high   <NA>  55        True
     """
+    if min_cell is None:
+        min_cell = Settings.from_env().min_cell
     out = frame.copy()
     suppressed = out[flag].astype(bool)
-    lonely = suppressed.groupby([out[c] for c in by]).transform("sum").eq(1)
-    shown = out.loc[lonely & ~suppressed & out[count].notna()]
-    partners = shown.groupby([shown[c] for c in by])[count].idxmin()
+    groups = [out[c] for c in by]
+    shown_sum = out[count].where(~suppressed, 0).groupby(groups, dropna=False).transform("sum")
+    hidden_sum = out[total] - shown_sum
+    blanks = suppressed.groupby(groups, dropna=False).transform("sum")
+    exposed = (out[total].notna() & blanks.gt(0) & (blanks.eq(1) | hidden_sum.lt(min_cell))).fillna(False)
+    shown = out.loc[exposed & ~suppressed]
+    partners = shown.groupby([shown[c] for c in by], dropna=False)[count].idxmin()
     out.loc[partners, count] = pd.NA
     for column in dependent:
         out.loc[partners, column] = None

@@ -2,9 +2,10 @@
 
 Every function takes an engine, runs one aggregate query that works on SQLite
 and PostgreSQL alike (SQLAlchemy Core, no dialect-specific SQL) and returns a
-tidy frame of counts with their denominators. No row-level data leaves these
-functions; small-cell suppression is applied by the caller
-(:func:`psychanalytics.privacy.suppression.suppress_small_cells`), because a
+tidy frame of counts with their denominators, in the project's role names:
+``count`` is a numerator, ``n`` its denominator, ``proportion = count / n``.
+No row-level data leaves these functions; what a leader may see is decided by
+the caller through :func:`psychanalytics.privacy.leader_view`, because a
 researcher may need the raw counts that a leader must not see.
 
 Examples
@@ -22,8 +23,8 @@ Examples
 ...     _ = store.upsert(conn, schema.staff, [dict(staff_id="T1", school_year="2024-2025",
 ...                                                school_id="S1", employment="full_time")])
 >>> queries.staffing_coverage(engine)
-  school_year  n  schools  share
-0   2024-2025  1        1    1.0
+  school_year  count  n  proportion
+0   2024-2025      1  1         1.0
 >>> queries.is_synthetic(engine)
 True
 """
@@ -53,7 +54,6 @@ __all__ = [
     "data_as_of",
     "is_synthetic",
     "screened_per_wave",
-    "share_at_or_above",
     "staffing_coverage",
 ]
 
@@ -87,7 +87,7 @@ def screened_per_wave(engine: sa.Engine) -> pd.DataFrame:
 
     A student counts once per wave however many instruments they answered
     (distinct ``pid`` in ``response``). Waves without any response are listed
-    with ``n = 0``.
+    with ``count = 0``.
 
     Parameters
     ----------
@@ -98,9 +98,11 @@ def screened_per_wave(engine: sa.Engine) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per wave in date order: ``wave_id, wave_label, school_year,
-        season, window_start, window_end, n`` (students screened) and
-        ``enrolled`` (distinct students in ``enrolment`` for the wave's school
-        year, all grades; the denominator a reader needs beside ``n``).
+        season, window_start, window_end, count`` (students screened) and
+        ``n`` (distinct students in ``enrolment`` for the wave's school year,
+        all grades: the denominator a reader needs beside ``count``). A
+        screened student without an enrolment row that year is in ``count``
+        but not in ``n``.
 
     Examples
     --------
@@ -108,30 +110,30 @@ def screened_per_wave(engine: sa.Engine) -> pd.DataFrame:
     >>> engine = store.connect("sqlite://")
     >>> store.create_all(engine)
     >>> screened_per_wave(engine).columns.tolist()
-    ['wave_id', 'wave_label', 'school_year', 'season', 'window_start', 'window_end', 'n', 'enrolled']
+    ['wave_id', 'wave_label', 'school_year', 'season', 'window_start', 'window_end', 'count', 'n']
     """
     screened = (
-        sa.select(response.c.wave_id, sa.func.count(sa.distinct(response.c.pid)).label("n"))
+        sa.select(response.c.wave_id, sa.func.count(sa.distinct(response.c.pid)).label("count"))
         .group_by(response.c.wave_id)
         .subquery()
     )
     enrolled = (
-        sa.select(enrolment.c.school_year, sa.func.count(sa.distinct(enrolment.c.pid)).label("enrolled"))
+        sa.select(enrolment.c.school_year, sa.func.count(sa.distinct(enrolment.c.pid)).label("n"))
         .group_by(enrolment.c.school_year)
         .subquery()
     )
     stmt = (
         sa.select(
             *_wave_columns(),
-            sa.func.coalesce(screened.c.n, 0).label("n"),
-            sa.func.coalesce(enrolled.c.enrolled, 0).label("enrolled"),
+            sa.func.coalesce(screened.c.count, 0).label("count"),
+            sa.func.coalesce(enrolled.c.n, 0).label("n"),
         )
         .select_from(screening_wave)
         .outerjoin(screened, screened.c.wave_id == screening_wave.c.wave_id)
         .outerjoin(enrolled, enrolled.c.school_year == screening_wave.c.school_year)
         .order_by(screening_wave.c.window_start, screening_wave.c.wave_id)
     )
-    return _as_int(_frame(engine, stmt), ["n", "enrolled"])
+    return _as_int(_frame(engine, stmt), ["count", "n"])
 
 
 def _check_by(by: Sequence[str]) -> tuple[str, ...]:
@@ -180,12 +182,13 @@ def band_distribution(
     -------
     pandas.DataFrame
         One row per wave x group x band, ordered by wave date, group and
-        ``band_rank``: ``wave_id, wave_label, *by, band, band_rank, n,
-        total, share, unbanded``. Every band seen for this scale appears in
-        every group (``n = 0`` where nobody fell in it). ``total`` is the
-        number of banded scores in the group (the denominator of
-        ``share = n / total``); ``unbanded`` counts the group's scores without a
-        band (invalid or unscoreable sheets), which are outside the shares.
+        ``band_rank``: ``wave_id, wave_label, *by, instrument, scale, band,
+        band_rank, count, n, proportion, unbanded``. Every band seen for this
+        scale appears in every group (``count = 0`` where nobody fell in it).
+        ``count`` is the band's scores, ``n`` the number of banded scores in the
+        group (the denominator of ``proportion = count / n``; the counts of a
+        group add up to it); ``unbanded`` counts the group's scores without a
+        band (invalid or unscoreable sheets), which are outside the proportions.
 
     Examples
     --------
@@ -193,12 +196,12 @@ def band_distribution(
     >>> engine = store.connect("sqlite://")
     >>> store.create_all(engine)
     >>> band_distribution(engine, by=("grade",)).columns.tolist()
-    ['wave_id', 'wave_label', 'grade', 'band', 'band_rank', 'n', 'total', 'share', 'unbanded']
+    ['wave_id', 'wave_label', 'grade', 'instrument', 'scale', 'band', 'band_rank', 'count', 'n', 'proportion', 'unbanded']
     """
     by = _check_by(by)
     groups = [BY_COLUMNS[name].label(name) for name in by]
     banded = _scored(
-        instrument, scale, [*groups, score.c.band, score.c.band_rank, sa.func.count().label("n")]
+        instrument, scale, [*groups, score.c.band, score.c.band_rank, sa.func.count().label("count")]
     )
     banded = banded.where(score.c.band.is_not(None)).group_by(
         screening_wave.c.wave_id, screening_wave.c.label, *groups, score.c.band, score.c.band_rank
@@ -211,60 +214,23 @@ def band_distribution(
     counts = _frame(engine, banded)
     missing = _frame(engine, unbanded)
     keys = ["wave_id", "wave_label", *by]
-    columns = [*keys, "band", "band_rank", "n", "total", "share", "unbanded"]
+    columns = [*keys, "instrument", "scale", "band", "band_rank", "count", "n", "proportion", "unbanded"]
     if counts.empty and missing.empty:
         return pd.DataFrame(columns=columns)
 
     bands = counts[["band", "band_rank"]].drop_duplicates().sort_values("band_rank")
     cells = pd.concat([counts[keys], missing[keys]]).drop_duplicates().merge(bands, how="cross")
     out = cells.merge(counts, on=[*keys, "band", "band_rank"], how="left")
-    out["n"] = out["n"].fillna(0).astype("int64")
-    out["total"] = out.groupby(keys, dropna=False)["n"].transform("sum").astype("int64")
-    out["share"] = out["n"] / out["total"].where(out["total"] > 0)
+    out["count"] = out["count"].fillna(0).astype("int64")
+    out["n"] = out.groupby(keys, dropna=False)["count"].transform("sum").astype("int64")
+    out["proportion"] = out["count"] / out["n"].where(out["n"] > 0)
+    out = out.assign(instrument=instrument, scale=scale)
     out = out.merge(missing, on=keys, how="left")
     out["unbanded"] = out["unbanded"].fillna(0).astype("int64")
     out["band_rank"] = out["band_rank"].astype("int64")
     wave_order = {wave: i for i, wave in enumerate(order["wave_id"])}
     out = out.sort_values([*keys, "band_rank"], key=lambda s: s.map(wave_order) if s.name == "wave_id" else s)
     return out[columns].reset_index(drop=True)
-
-
-def share_at_or_above(
-    engine: sa.Engine, *, instrument: str = "phq9", scale: str = "total", min_rank: int = 2
-) -> pd.DataFrame:
-    """Students at or above a band per wave (e.g. PHQ-9 >= 10: ``band_rank >= 2``, moderate or worse).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per wave with banded scores, in date order: ``wave_id,
-        wave_label, n`` (scores with ``band_rank >= min_rank``), ``total``
-        (banded scores, the denominator) and ``share = n / total``.
-
-    Examples
-    --------
-    >>> from psychanalytics import store
-    >>> engine = store.connect("sqlite://")
-    >>> store.create_all(engine)
-    >>> share_at_or_above(engine).columns.tolist()
-    ['wave_id', 'wave_label', 'n', 'total', 'share']
-    """
-    at_or_above = sa.case((score.c.band_rank >= min_rank, 1), else_=0)
-    stmt = (
-        sa.select(
-            *_wave_columns()[:2],
-            sa.func.sum(at_or_above).label("n"),
-            sa.func.count().label("total"),
-        )
-        .select_from(score)
-        .join(screening_wave, screening_wave.c.wave_id == score.c.wave_id)
-        .where(score.c.instrument == instrument, score.c.scale == scale, score.c.band_rank.is_not(None))
-        .group_by(screening_wave.c.wave_id, screening_wave.c.label, screening_wave.c.window_start)
-        .order_by(screening_wave.c.window_start, screening_wave.c.wave_id)
-    )
-    out = _as_int(_frame(engine, stmt), ["n", "total"])
-    out["share"] = out["n"] / out["total"]
-    return out
 
 
 def staffing_coverage(engine: sa.Engine) -> pd.DataFrame:
@@ -277,8 +243,9 @@ def staffing_coverage(engine: sa.Engine) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per school year in order: ``school_year, n`` (schools with a
-        full-time psychology teacher), ``schools`` and ``share = n / schools``.
+        One row per school year in order: ``school_year, count`` (schools with a
+        full-time psychology teacher), ``n`` (schools reporting) and
+        ``proportion = count / n``.
     """
     full_time = sa.exists().where(
         staff.c.school_id == school_year_stats.c.school_id,
@@ -288,14 +255,14 @@ def staffing_coverage(engine: sa.Engine) -> pd.DataFrame:
     stmt = (
         sa.select(
             school_year_stats.c.school_year,
-            sa.func.sum(sa.case((full_time, 1), else_=0)).label("n"),
-            sa.func.count().label("schools"),
+            sa.func.sum(sa.case((full_time, 1), else_=0)).label("count"),
+            sa.func.count().label("n"),
         )
         .group_by(school_year_stats.c.school_year)
         .order_by(school_year_stats.c.school_year)
     )
-    out = _as_int(_frame(engine, stmt), ["n", "schools"])
-    out["share"] = out["n"] / out["schools"]
+    out = _as_int(_frame(engine, stmt), ["count", "n"])
+    out["proportion"] = out["count"] / out["n"]
     return out
 
 
