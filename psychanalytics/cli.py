@@ -1,4 +1,4 @@
-"""Command line: ``psychanalytics demo | serve | import``.
+"""Command line: ``psychanalytics demo | init | upgrade | serve | import``.
 
 Every subcommand takes ``--db`` (a SQLite path or a SQLAlchemy URL; default
 ``PSYCHANALYTICS_DB`` or ``data/demo.sqlite``).
@@ -30,7 +30,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         synth.build_demo(engine, seed=args.seed, students=args.students, replace=args.replace)
-    except (synth.DatabaseNotEmptyError, ValueError) as exc:
+    except (synth.DatabaseNotEmptyError, store.StoreNotFoundError, ValueError) as exc:
         print(f"未生成演示数据 / demo not built: {exc}", file=sys.stderr)
         return 2
     sample = samples.import_error_sample(engine, seed=args.seed, students=args.students)
@@ -50,9 +50,41 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from psychanalytics import store
 
     engine = store.connect(args.db)
-    store.create_all(engine)
-    engine.dispose()
+    try:
+        store.create_all(engine)
+    except store.StoreVersionError as exc:
+        print(f"未初始化 / not initialised: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
     print(f"数据库已就绪 / database ready: {store.resolve_url(args.db)}")
+    return 0
+
+
+def _cmd_upgrade(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from psychanalytics import store
+    from psychanalytics.store import migrations
+
+    try:
+        done = migrations.upgrade(store.resolve_url(args.db))
+    except (OSError, sa.exc.SQLAlchemyError) as exc:  # StoreNotFoundError and StoreVersionError are OSErrors
+        print(f"未升级，未作任何更改 / not upgraded, nothing changed: {exc}", file=sys.stderr)
+        return 2
+    print(f"数据库 / database: {done.database}")
+    if not done.changed:
+        print(
+            f"已是最新结构版本 / already at the latest schema revision {done.after}: 未作任何更改 / nothing changed"
+        )
+        return 0
+    before = (
+        done.before
+        or f"未版本化，即基线 {migrations.BASELINE} / unversioned, the baseline {migrations.BASELINE}"
+    )
+    print(f"已升级 / upgraded: 结构版本 / schema revision {before} → {done.after}")
+    if done.backup is not None:
+        print(f"升级前的副本 / copy taken before the upgrade: {done.backup}")
     return 0
 
 
@@ -260,6 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create an empty database with every table (数据库初始化)")
     _add_db(init)
     init.set_defaults(handler=_cmd_init)
+
+    upgrade = sub.add_parser(
+        "upgrade",
+        help="upgrade an existing database to this version's schema (数据库升级; a SQLite file is copied first)",
+    )
+    _add_db(upgrade)
+    upgrade.set_defaults(handler=_cmd_upgrade)
 
     serve = sub.add_parser("serve", help="serve the leader dashboards (Voila, read-only) on 127.0.0.1")
     _add_db(serve)

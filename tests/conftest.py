@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from store_support import empty_database
 
 from psychanalytics import store
 
@@ -31,7 +32,7 @@ def sqlite_engine(tmp_path: Path) -> sa.Engine:
 
 def _fresh_pg_engine() -> sa.Engine:
     engine = store.connect(PG_URL)
-    store.metadata.drop_all(engine)
+    empty_database(engine)
     store.create_all(engine)
     return engine
 

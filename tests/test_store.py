@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from store_support import AUTUMN_2024
 
 from psychanalytics import store
-from psychanalytics.store import schema
+from psychanalytics.store import migrations, schema
 
 SCHOOL = dict(school_id="S01", name="示例实验小学", stage="primary", location="urban", is_synthetic=True)
 CASE = dict(case_id="C1", pid="a" * 32, school_id="S01", source="screening")
@@ -23,8 +23,10 @@ def _seed_minimal(conn: sa.Connection) -> None:
     store.upsert(conn, schema.screening_wave, [AUTUMN_2024])
 
 
-def test_every_table_is_created(engine):
-    assert set(sa.inspect(engine).get_table_names()) == set(schema.metadata.tables)
+def test_every_table_is_created_and_the_schema_revision_recorded(engine):
+    assert set(sa.inspect(engine).get_table_names()) == {*schema.metadata.tables, "alembic_version"}
+    with engine.connect() as conn:
+        assert migrations.current(conn) == migrations.head()
 
 
 def test_every_column_has_a_sensitivity_class():

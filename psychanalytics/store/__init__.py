@@ -16,6 +16,7 @@ array([[ 1.,  0., nan]])
 
 from psychanalytics.store.engine import (
     StoreNotFoundError,
+    StoreVersionError,
     connect,
     connect_existing,
     create_all,
@@ -33,6 +34,7 @@ __all__ = [
     "MISSING_CODE",
     "PSEUDONYM_KEY",
     "StoreNotFoundError",
+    "StoreVersionError",
     "bulk_insert",
     "connect",
     "connect_existing",

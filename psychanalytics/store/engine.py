@@ -112,10 +112,33 @@ class StoreNotFoundError(FileNotFoundError):
     """The database named does not exist or has no psychanalytics tables."""
 
 
+class StoreVersionError(StoreNotFoundError):
+    """The database holds a psychanalytics store, but not at this version's schema revision.
+
+    A kind of :class:`StoreNotFoundError` (no store this version can use was found), so every caller
+    that refuses a missing store refuses an outdated one alike; the message says what to run.
+    """
+
+
+def refuse_missing_file(url: str) -> None:
+    """Raise :class:`StoreNotFoundError` if ``url`` names a SQLite file that does not exist.
+
+    Connecting would create it: a mistyped path must not silently become a new empty database.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise StoreNotFoundError(
+                f"数据库不存在 / database not found: {parsed.database} "
+                "(create it with `psychanalytics init --db PATH`, or build the demo with `psychanalytics demo`)"
+            )
+
+
 def connect_existing(
     db: str | Path | sa.URL | None = None, *, read_only: bool = False, **engine_kw
 ) -> sa.Engine:
-    """Like :func:`connect`, but refuse a database that does not exist or was never initialised.
+    """Like :func:`connect`, but refuse a database that does not exist, was never initialised, or whose
+    schema is not this version's (:class:`StoreVersionError`: run ``psychanalytics upgrade``).
 
     A mistyped path must not silently become a new empty database.
 
@@ -124,27 +147,49 @@ def connect_existing(
     ...
     psychanalytics.store.engine.StoreNotFoundError: 数据库不存在 / database not found: /nonexistent/x.sqlite ...
     """
+    from psychanalytics.store import migrations
+
     url = resolve_url(db)
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).is_file():
-            raise StoreNotFoundError(
-                f"数据库不存在 / database not found: {parsed.database} "
-                "(create it with `psychanalytics init --db PATH`, or build the demo with `psychanalytics demo`)"
-            )
+    refuse_missing_file(url)
     engine = connect(url, read_only=read_only, **engine_kw)
-    if not sa.inspect(engine).has_table("school"):
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("school"):
+                raise StoreNotFoundError(
+                    "数据库未初始化 / database has no psychanalytics tables: "
+                    f"{sa.make_url(url).render_as_string(hide_password=True)} (run `psychanalytics init --db …` first)"
+                )
+            migrations.require_head(conn)
+    except StoreNotFoundError:
         engine.dispose()
-        raise StoreNotFoundError(
-            f"数据库未初始化 / database has no psychanalytics tables: {parsed.render_as_string(hide_password=True)} "
-            "(run `psychanalytics init --db …` first)"
-        )
+        raise
     return engine
 
 
 def create_all(engine: sa.Engine) -> None:
-    """Create every table of the data model that does not exist yet."""
-    metadata.create_all(engine)
+    """Create the schema in a database without psychanalytics tables and stamp it with the head revision.
+
+    A store already at the head gets any table it lacks (normally none); any other store is refused
+    with :class:`StoreVersionError` (``psychanalytics upgrade`` brings it to the head). The schema is
+    versioned by :mod:`psychanalytics.store.migrations` (DESIGN.md, decision 21).
+
+    >>> from psychanalytics.store import migrations
+    >>> engine = connect("sqlite://")
+    >>> create_all(engine)
+    >>> with engine.connect() as conn:
+    ...     migrations.current(conn) == migrations.head()
+    True
+    """
+    from psychanalytics.store import migrations
+
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        fresh = not any(inspector.has_table(name) for name in metadata.tables)
+        if not fresh:
+            migrations.require_head(conn)
+        metadata.create_all(conn)
+        if fresh:
+            migrations.stamp(conn)
 
 
 def refresh_statistics(engine: sa.Engine) -> None:

@@ -76,6 +76,11 @@ def _keyed_by_rowid(table: sa.Table) -> bool:
 
 @compiles(CreateTable, "sqlite")
 def _create_strict_table(element, compiler, **kw):
+    stated = element.element.dialect_options["sqlite"]
+    if stated.get("strict") or stated.get("with_rowid") is False:
+        # a table reflected from the database (a migration rebuilding it) states its own options,
+        # and SQLAlchemy >= 2.1 writes them
+        return compiler.visit_create_table(element, **kw)
     options = "STRICT" if _keyed_by_rowid(element.element) else "WITHOUT ROWID, STRICT"
     return f"{compiler.visit_create_table(element, **kw).rstrip()} {options}\n\n"
 
