@@ -25,11 +25,23 @@ Examples
 2      C         0.2  0.089  0.391
 """
 
+from psychanalytics.screening._funnel import (
+    FunnelResult,
+    expected_counts,
+    funnel,
+    funnel_limits,
+    overdispersion_estimate,
+)
 from psychanalytics.screening._intervals import proportion_ci
 from psychanalytics.screening._prevalence import design_effect, prevalence
 
 __all__ = [
+    "FunnelResult",
     "design_effect",
+    "expected_counts",
+    "funnel",
+    "funnel_limits",
+    "overdispersion_estimate",
     "prevalence",
     "proportion_ci",
 ]
