@@ -34,9 +34,16 @@ from psychanalytics.screening._funnel import (
 )
 from psychanalytics.screening._intervals import proportion_ci
 from psychanalytics.screening._prevalence import design_effect, prevalence
+from psychanalytics.screening._two_stage import (
+    TruePrevalence,
+    screening_yield,
+    true_prevalence,
+    two_phase_prevalence,
+)
 
 __all__ = [
     "FunnelResult",
+    "TruePrevalence",
     "design_effect",
     "expected_counts",
     "funnel",
@@ -44,4 +51,7 @@ __all__ = [
     "overdispersion_estimate",
     "prevalence",
     "proportion_ci",
+    "screening_yield",
+    "true_prevalence",
+    "two_phase_prevalence",
 ]
