@@ -34,6 +34,7 @@ from psychanalytics.screening._funnel import (
 )
 from psychanalytics.screening._intervals import proportion_ci
 from psychanalytics.screening._prevalence import design_effect, prevalence
+from psychanalytics.screening._trends import TrendResult, trend
 from psychanalytics.screening._two_stage import (
     TruePrevalence,
     screening_yield,
@@ -43,6 +44,7 @@ from psychanalytics.screening._two_stage import (
 
 __all__ = [
     "FunnelResult",
+    "TrendResult",
     "TruePrevalence",
     "design_effect",
     "expected_counts",
@@ -52,6 +54,7 @@ __all__ = [
     "prevalence",
     "proportion_ci",
     "screening_yield",
+    "trend",
     "true_prevalence",
     "two_phase_prevalence",
 ]
