@@ -204,7 +204,9 @@ def prevalence(
     and accepts a known ICC when a group has few schools, where a sandwich
     estimate on a handful of clusters is unreliable. Within one school
     (``school`` among ``by``) students are treated as independent (classes
-    are not modelled).
+    are not modelled). Validated against the ICC of R ``aov`` and the Wilson
+    interval on the effective sample computed in R
+    (``tests/reference/screening/design_effect_aov.json``).
 
     Examples
     --------

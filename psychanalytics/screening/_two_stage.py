@@ -15,8 +15,8 @@ from psychanalytics.screening._frames import check_counts, check_level, check_no
 from psychanalytics.screening._intervals import proportion_ci
 from psychanalytics.screening._prevalence import prevalence, sum_by
 
-LABEL_ZH = "估计患病率（由筛查与访谈推算的估计值，不是筛查阳性率）"
-LABEL_EN = "estimated true prevalence (inferred from screening and interviews; not the screen-positive rate)"
+LABEL_ZH = "估计患病率（据筛查结果推算的估计值，不是筛查阳性率）"
+LABEL_EN = "estimated true prevalence (inferred from screening results; not the screen-positive rate)"
 
 
 @dataclass(frozen=True)
@@ -243,9 +243,9 @@ def two_phase_prevalence(
     ``v = 0`` (no case found, or every interviewee a case) ``n*`` is the
     number interviewed.
 
-    Validated against R ``survey`` 4.1 (``twophase(method="approx")``,
-    ``svymean``, ``svyciprop(method="beta", df=Inf)``;
-    ``tests/reference/screening/two_phase_survey.json``).
+    Validated against R ``survey`` 4.1 (``twophase(method="approx")`` and
+    ``svymean``: estimate and variance) and R ``qbeta`` on the effective
+    sample (``tests/reference/screening/two_phase_survey.json``).
 
     Examples
     --------
