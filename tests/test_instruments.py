@@ -295,3 +295,65 @@ def test_malformed_specs_are_rejected(edit, message):
     edit(data)
     with pytest.raises(SpecError, match=message):
         spec_from_dict(data)
+
+
+# --- published screening accuracy (screening.true_prevalence) -------------------------------
+
+_ACCURACY = dict(
+    scale="total", at_least=1, sensitivity=0.88, specificity=0.88, condition="c",
+    reference_standard="r", population="p", source="s",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("code", ALL)
+def test_every_accuracy_entry_names_its_source_and_a_scale(code):
+    spec = instruments.get(code)
+    for entry in spec.accuracy:
+        assert entry.scale in spec.scale_codes
+        assert entry.source and entry.condition and entry.reference_standard and entry.population
+        assert 0.5 < entry.sensitivity <= 1 and 0.5 < entry.specificity <= 1
+        assert spec.accuracy_at(entry.scale, entry.at_least) is entry
+
+
+def test_published_accuracy_values():
+    phq9_10, phq9_11 = (
+        instruments.get("phq9").accuracy_at("total", 10),
+        instruments.get("phq9").accuracy_at("total", 11),
+    )
+    assert (phq9_10.sensitivity, phq9_10.specificity, phq9_10.n_cases, phq9_10.n_noncases) == (
+        0.88,
+        0.88,
+        41,
+        539,
+    )
+    assert "Kroenke" in phq9_10.source
+    assert (phq9_11.sensitivity, phq9_11.specificity, phq9_11.n_cases) == (0.895, 0.775, None)
+    assert "Richardson" in phq9_11.source and "13-17" in phq9_11.population
+    gad7 = instruments.get("gad7").accuracy_at("total", 10)
+    assert (gad7.sensitivity, gad7.specificity, gad7.n_cases) == (0.89, 0.82, None)
+    with pytest.raises(KeyError, match=r"phq9: no published sensitivity and specificity for total >= 15"):
+        instruments.get("phq9").accuracy_at("total", 15)
+
+
+def test_accuracy_entry_loads():
+    spec = spec_from_dict(_minimal() | {"accuracy": [_ACCURACY | {"n_cases": 40, "n_noncases": 500}]})
+    assert spec.accuracy_at("total", 1) == instruments.Accuracy(**_ACCURACY, n_cases=40, n_noncases=500)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"sensitivity": 0.4, "specificity": 0.5}, "add up to more than 1"),
+        ({"scale": "nope"}, "unknown scale 'nope'"),
+        ({"n_cases": 0}, "whole numbers >= 1"),
+        ({"colour": "red"}, r"unknown keys \['colour'\]"),
+    ],
+)
+def test_malformed_accuracy_entries_are_rejected(edit, message):
+    with pytest.raises(SpecError, match=message):
+        spec_from_dict(_minimal() | {"accuracy": [_ACCURACY | edit]})
+
+
+def test_two_accuracy_entries_for_one_cutoff_are_rejected():
+    with pytest.raises(SpecError, match="two accuracy entries for one cut-off"):
+        spec_from_dict(_minimal() | {"accuracy": [_ACCURACY, _ACCURACY | {"sensitivity": 0.9}]})

@@ -2,10 +2,10 @@
 
 Each instrument is a YAML file in ``specs/`` (items and coding, scales with
 their item numbers, reverse keys, missing-data rule, bands per informant and
-norm, validity scale, flags, age range, licence, sources, version). This
-package only loads and checks them; :func:`psychanalytics.scoring.score` turns
-a spec into scores. The rules and their sources are summarised in
-``docs/instruments.md``.
+norm, validity scale, flags, published screening accuracy of cut-offs, age
+range, licence, sources, version). This package only loads and checks them;
+:func:`psychanalytics.scoring.score` turns a spec into scores. The rules and
+their sources are summarised in ``docs/instruments.md``.
 
 Examples
 --------
@@ -29,6 +29,7 @@ from importlib import resources
 import yaml
 
 from psychanalytics.instruments._spec import (
+    Accuracy,
     Band,
     BandRange,
     BandSet,
@@ -45,6 +46,7 @@ from psychanalytics.instruments._spec import (
 )
 
 __all__ = [
+    "Accuracy",
     "Band",
     "BandRange",
     "BandSet",

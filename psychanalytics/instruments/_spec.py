@@ -237,6 +237,29 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Accuracy:
+    """Published screening accuracy of one cut-off: a student screens positive when ``scale >= at_least``.
+
+    ``sensitivity`` and ``specificity`` are against ``condition`` as the
+    ``reference_standard`` found it, in ``population``. ``n_cases`` and
+    ``n_noncases`` (the validation study's students with and without the
+    condition) are given when the source states them: they carry the
+    uncertainty of the published values into a true-prevalence interval.
+    """
+
+    scale: str
+    at_least: float
+    sensitivity: float
+    specificity: float
+    condition: str
+    reference_standard: str
+    population: str
+    source: str
+    n_cases: int | None = None
+    n_noncases: int | None = None
+
+
+@dataclass(frozen=True)
 class InstrumentSpec:
     """A declarative instrument spec: items, coding, scales, bands, validity, flags, provenance."""
 
@@ -260,6 +283,7 @@ class InstrumentSpec:
     norms: tuple[str, ...] = ()
     default_norm: str | None = None
     uncertain: tuple[UncertainRule, ...] = ()
+    accuracy: tuple[Accuracy, ...] = ()
     notes: tuple[str, ...] = field(default=())
     options: Options | None = None
 
@@ -330,6 +354,22 @@ class InstrumentSpec:
         if metric == "raw":
             return band_set.ranges(top=s.range[1], whole=self.whole_scores(scale))
         return band_set.ranges(top=None, whole=False)
+
+    def accuracy_at(self, scale: str, at_least: float) -> Accuracy:
+        """The published accuracy of the cut-off ``scale >= at_least``.
+
+        Raises
+        ------
+        KeyError
+            If the spec records none for that cut-off; the message lists those it has.
+        """
+        for a in self.accuracy:
+            if a.scale == scale and a.at_least == at_least:
+                return a
+        known = ", ".join(f"{a.scale} >= {a.at_least:g}" for a in self.accuracy) or "none"
+        raise KeyError(
+            f"{self.code}: no published sensitivity and specificity for {scale} >= {at_least:g} (recorded: {known})"
+        )
 
 
 def _take(data: Mapping[str, Any], where: str, required: tuple[str, ...], optional: tuple[str, ...]) -> dict:
@@ -433,6 +473,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> InstrumentSpec:
             "norms",
             "default_norm",
             "uncertain",
+            "accuracy",
             "notes",
             "options",
         ),
@@ -460,6 +501,26 @@ def spec_from_dict(data: Mapping[str, Any]) -> InstrumentSpec:
     )
     if d.get("options") is not None:
         d["options"] = _options(d["options"], f"{where}.options")
+    d["accuracy"] = tuple(
+        Accuracy(
+            **_take(
+                a,
+                f"{where}.accuracy[{i}]",
+                (
+                    "scale",
+                    "at_least",
+                    "sensitivity",
+                    "specificity",
+                    "condition",
+                    "reference_standard",
+                    "population",
+                    "source",
+                ),
+                ("n_cases", "n_noncases"),
+            )
+        )
+        for i, a in enumerate(d.get("accuracy", ()))
+    )
     spec = InstrumentSpec(**d)
     _check(spec)
     return spec
@@ -544,3 +605,15 @@ def _check(spec: InstrumentSpec) -> None:
     for u in spec.uncertain:
         if u.norm is not None and u.norm not in spec.norms:
             raise SpecError(f"{where}: uncertain rule norm {u.norm!r} not in {spec.norms}")
+    for a in spec.accuracy:
+        w = f"{where}.accuracy[{a.scale} >= {a.at_least}]"
+        if a.scale not in codes:
+            raise SpecError(f"{w}: unknown scale {a.scale!r}")
+        if not (0 < a.sensitivity <= 1 and 0 < a.specificity <= 1 and a.sensitivity + a.specificity > 1):
+            raise SpecError(f"{w}: sensitivity and specificity must be in (0, 1] and add up to more than 1")
+        for count in (a.n_cases, a.n_noncases):
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+                raise SpecError(f"{w}: n_cases and n_noncases must be whole numbers >= 1, got {count!r}")
+    cutoffs = [(a.scale, a.at_least) for a in spec.accuracy]
+    if len(set(cutoffs)) != len(cutoffs):
+        raise SpecError(f"{where}: two accuracy entries for one cut-off in {cutoffs}")
