@@ -1,0 +1,39 @@
+"""Intervention outcomes: did group counselling and the positive-character curriculum help?
+
+Pure functions on arrays and tidy frames (no database, file or plot):
+
+- one group before and after: :func:`pre_post` (paired t, Wilcoxon) and
+  :func:`effect_size` (d_s, g, d_av, d_z with noncentral-t intervals);
+- each student: :func:`reliable_change` and :func:`jt_cutoff` (Jacobson & Truax 1991);
+- many subgroups or programmes: :func:`adjust_pvalues` (Holm, Benjamini-Hochberg).
+
+Missing values are refused everywhere, naming the column and rows: drop them
+explicitly. Each statistic is checked against published values or R/pingouin
+output stored with its source in ``tests/reference/outcomes/``.
+
+Examples
+--------
+>>> from psychanalytics import outcomes
+>>> pre = [14, 12, 17, 11, 15, 13, 16, 12]
+>>> post = [10, 11, 12, 11, 9, 12, 13, 8]
+>>> round(outcomes.pre_post(pre, post).value, 3)
+-3.0
+>>> outcomes.effect_size(post, pre, paired=True).kind
+'cohen_dav'
+"""
+
+from psychanalytics.outcomes._effect import EffectSize, effect_size
+from psychanalytics.outcomes._multiple import adjust_pvalues
+from psychanalytics.outcomes._prepost import PrePostResult, pre_post
+from psychanalytics.outcomes._reliable import ReliableChangeResult, jt_cutoff, reliable_change
+
+__all__ = [
+    "EffectSize",
+    "PrePostResult",
+    "ReliableChangeResult",
+    "adjust_pvalues",
+    "effect_size",
+    "jt_cutoff",
+    "pre_post",
+    "reliable_change",
+]
