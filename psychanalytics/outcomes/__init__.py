@@ -7,6 +7,7 @@ Pure functions on arrays and tidy frames (no database, file or plot):
 - each student: :func:`reliable_change` and :func:`jt_cutoff` (Jacobson & Truax 1991);
 - against a comparison group: :func:`match_comparison` and :func:`balance`,
   :func:`ancova`, :func:`difference_in_differences` (cluster-robust by school);
+- students in classes in schools: :func:`mixed_model` (random intercepts, ICCs);
 - who left and how much they came: :func:`attrition`, :func:`dose_response`;
 - many subgroups or programmes: :func:`adjust_pvalues` (Holm, Benjamini-Hochberg).
 
@@ -31,15 +32,18 @@ from psychanalytics.outcomes._compare import ancova, difference_in_differences
 from psychanalytics.outcomes._effect import EffectSize, effect_size
 from psychanalytics.outcomes._matching import MatchResult, balance, match_comparison
 from psychanalytics.outcomes._models import EstimateResult
+from psychanalytics.outcomes._multilevel import ConvergenceError, MixedModelResult, mixed_model
 from psychanalytics.outcomes._multiple import adjust_pvalues
 from psychanalytics.outcomes._prepost import PrePostResult, pre_post
 from psychanalytics.outcomes._reliable import ReliableChangeResult, jt_cutoff, reliable_change
 
 __all__ = [
     "AttritionResult",
+    "ConvergenceError",
     "EffectSize",
     "EstimateResult",
     "MatchResult",
+    "MixedModelResult",
     "PrePostResult",
     "ReliableChangeResult",
     "adjust_pvalues",
@@ -51,6 +55,7 @@ __all__ = [
     "effect_size",
     "jt_cutoff",
     "match_comparison",
+    "mixed_model",
     "pre_post",
     "reliable_change",
 ]
