@@ -10,7 +10,7 @@ import pingouin as pg
 import pytest
 import sqlalchemy as sa
 
-from psychanalytics import instruments, store, synth
+from psychanalytics import instruments, psychometrics, store, synth
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.store import audit, schema
 
@@ -185,6 +185,44 @@ def test_norms_describe_the_valid_sheets_of_the_first_wave(demo):
     for _, group in norms.sort_values("raw").groupby(["grade", "gender"]):
         assert group["percentile"].is_monotonic_increasing and group["t_score"].is_monotonic_increasing
         assert group["percentile"].between(0, 100).all()
+
+
+def _first_wave_norms(engine: sa.Engine) -> tuple[pd.DataFrame, int]:
+    """What psychometrics.norms computes on the stored valid scores of the first wave, and the cells it refuses."""
+    tables, refused = [], 0
+    for code in ("mht", "phq9", "gad7"):
+        for scale in instruments.get(code).scale_codes:
+            scores = store.load_scores(engine, wave_id="2021-autumn", instrument=code, scale=scale)
+            valid = scores[scores["valid"].fillna(False) & scores[scale].notna()]
+            result = psychometrics.norms(valid, reference_wave="2021-autumn", instrument=code, score=scale)
+            tables.append(result.table)
+            refused += len(result.refused)
+    return pd.concat(tables, ignore_index=True), refused
+
+
+@pytest.mark.parametrize("students", [3_000, SMALL])
+def test_norms_are_what_psychometrics_computes_on_the_first_wave(demo, tmp_path, students):
+    """The demo's norm table is psychometrics.norms of its first wave, so no cell under min_n (30):
+    in the 600-student district most grade × gender cells are smaller and have no norms."""
+    if students == SMALL:
+        engine = store.connect(tmp_path / "small.sqlite")
+        synth.build_demo(engine, seed=3, students=SMALL)
+    else:
+        engine = demo
+    expected, refused = _first_wave_norms(engine)
+    stored = _frame(engine, "SELECT * FROM norm")
+    key = ["instrument", "scale", "grade", "gender", "raw"]
+    pd.testing.assert_frame_equal(
+        stored.sort_values(key, ignore_index=True),
+        expected[stored.columns].sort_values(key, ignore_index=True),
+        check_dtype=False,
+        rtol=1e-12,
+    )
+    assert stored["n"].min() >= 30
+    if students == SMALL:
+        assert refused > 100 and len(stored) > 0
+    else:
+        assert refused == 0
 
 
 def test_a_small_share_of_mht_sheets_fail_the_lie_scale(demo):
