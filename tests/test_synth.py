@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from psychanalytics import instruments, psychometrics, store, synth
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.store import audit, schema
+from psychanalytics.synth import exports
 
 EMPTY_TABLES = {"import_batch", "quarantine"}
 SMALL = 600
@@ -411,8 +412,12 @@ def test_too_few_students_is_refused(sqlite_engine):
 
 
 def test_builds_on_both_databases(engine):
+    """The demo as ``psychanalytics demo`` makes it: the build, then its error sample through the importer."""
     counts = synth.build_demo(engine, seed=5, students=SMALL)
     assert {name for name, n in counts.items() if n == 0} == EMPTY_TABLES
+    sample = exports.import_error_sample(engine, seed=5, students=SMALL)
+    assert (sample.rows_read, sample.stored, sample.quarantined, sample.duplicates) == (43, 33, 9, 1)
+    assert {name for name, n in store.table_counts(engine).items() if n == 0} == set()
     events = _frame(engine, "SELECT occurred_at FROM crisis_event")
     assert pd.to_datetime(events["occurred_at"]).between(pd.Timestamp("2021-09-01"), synth.SNAPSHOT).all()
     consent = _frame(engine, "SELECT guardian_consent, granted_on FROM consent")

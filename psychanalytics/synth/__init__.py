@@ -30,7 +30,9 @@ What the build holds
   student and year; archive transfers when a student changes school.
 
 ``import_batch`` and ``quarantine`` stay empty (``psychanalytics demo`` then imports a sample
-export with deliberate errors through the real importer); ``audit_log`` records the build.
+export with deliberate errors through the real importer:
+:func:`psychanalytics.synth.exports.import_error_sample`); ``audit_log`` records the build.
+:mod:`psychanalytics.synth.exports` also writes the sample files of ``data/samples/``.
 
 Realism
 -------
