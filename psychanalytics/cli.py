@@ -24,7 +24,7 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from psychanalytics import store, synth
-    from psychanalytics.ingest import samples
+    from psychanalytics.synth import exports
 
     engine = store.connect(args.db)
     started = time.perf_counter()
@@ -33,7 +33,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except (synth.DatabaseNotEmptyError, store.StoreNotFoundError, ValueError) as exc:
         print(f"未生成演示数据 / demo not built: {exc}", file=sys.stderr)
         return 2
-    sample = samples.import_error_sample(engine, seed=args.seed, students=args.students)
+    sample = exports.import_error_sample(engine, seed=args.seed, students=args.students)
     elapsed = time.perf_counter() - started
     print(f"演示数据（合成）已生成 / synthetic demo district built in {elapsed:.1f} s")
     print(f"数据库 / database: {store.resolve_url(args.db)}")

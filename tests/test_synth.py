@@ -10,10 +10,11 @@ import pingouin as pg
 import pytest
 import sqlalchemy as sa
 
-from psychanalytics import instruments, store, synth
+from psychanalytics import instruments, psychometrics, store, synth
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.privacy.shapes import id_card_check_character
 from psychanalytics.store import audit, schema
+from psychanalytics.synth import exports
 
 EMPTY_TABLES = {"import_batch", "quarantine"}
 SMALL = 600
@@ -186,6 +187,44 @@ def test_norms_describe_the_valid_sheets_of_the_first_wave(demo):
     for _, group in norms.sort_values("raw").groupby(["grade", "gender"]):
         assert group["percentile"].is_monotonic_increasing and group["t_score"].is_monotonic_increasing
         assert group["percentile"].between(0, 100).all()
+
+
+def _first_wave_norms(engine: sa.Engine) -> tuple[pd.DataFrame, int]:
+    """What psychometrics.norms computes on the stored valid scores of the first wave, and the cells it refuses."""
+    tables, refused = [], 0
+    for code in ("mht", "phq9", "gad7"):
+        for scale in instruments.get(code).scale_codes:
+            scores = store.load_scores(engine, wave_id="2021-autumn", instrument=code, scale=scale)
+            valid = scores[scores["valid"].fillna(False) & scores[scale].notna()]
+            result = psychometrics.norms(valid, reference_wave="2021-autumn", instrument=code, score=scale)
+            tables.append(result.table)
+            refused += len(result.refused)
+    return pd.concat(tables, ignore_index=True), refused
+
+
+@pytest.mark.parametrize("students", [3_000, SMALL])
+def test_norms_are_what_psychometrics_computes_on_the_first_wave(demo, tmp_path, students):
+    """The demo's norm table is psychometrics.norms of its first wave, so no cell under min_n (30):
+    in the 600-student district most grade × gender cells are smaller and have no norms."""
+    if students == SMALL:
+        engine = store.connect(tmp_path / "small.sqlite")
+        synth.build_demo(engine, seed=3, students=SMALL)
+    else:
+        engine = demo
+    expected, refused = _first_wave_norms(engine)
+    stored = _frame(engine, "SELECT * FROM norm")
+    key = ["instrument", "scale", "grade", "gender", "raw"]
+    pd.testing.assert_frame_equal(
+        stored.sort_values(key, ignore_index=True),
+        expected[stored.columns].sort_values(key, ignore_index=True),
+        check_dtype=False,
+        rtol=1e-12,
+    )
+    assert stored["n"].min() >= 30
+    if students == SMALL:
+        assert refused > 100 and len(stored) > 0
+    else:
+        assert refused == 0
 
 
 def test_a_small_share_of_mht_sheets_fail_the_lie_scale(demo):
@@ -375,8 +414,12 @@ def test_too_few_students_is_refused(sqlite_engine):
 
 
 def test_builds_on_both_databases(engine):
+    """The demo as ``psychanalytics demo`` makes it: the build, then its error sample through the importer."""
     counts = synth.build_demo(engine, seed=5, students=SMALL)
     assert {name for name, n in counts.items() if n == 0} == EMPTY_TABLES
+    sample = exports.import_error_sample(engine, seed=5, students=SMALL)
+    assert (sample.rows_read, sample.stored, sample.quarantined, sample.duplicates) == (43, 33, 9, 1)
+    assert {name for name, n in store.table_counts(engine).items() if n == 0} == set()
     events = _frame(engine, "SELECT occurred_at FROM crisis_event")
     assert pd.to_datetime(events["occurred_at"]).between(pd.Timestamp("2021-09-01"), synth.SNAPSHOT).all()
     consent = _frame(engine, "SELECT guardian_consent, granted_on FROM consent")

@@ -272,16 +272,6 @@ def entry_cohort(school_year: str, grade: int) -> int:
     return int(school_year[:4]) - grade + 1
 
 
-def graduation_class(school_year: str, grade: int) -> int:
-    """届 as schools write it: the year a student in ``grade`` finishes the current stage.
-
-    >>> graduation_class("2025-2026", 7), graduation_class("2025-2026", 12)
-    (2028, 2026)
-    """
-    last = 6 if grade <= 6 else 9 if grade <= 9 else 12
-    return int(school_year[:4]) + (last - grade) + 1
-
-
 @lru_cache(maxsize=256)
 def year(text: str) -> int:
     """A calendar year from ``2023``, ``2023届``, ``2023级``, ``2023年``.

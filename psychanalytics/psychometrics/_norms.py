@@ -77,7 +77,7 @@ def norms(
         Grouping columns, grade x gender by default.
     min_n : int
         Cells with fewer respondents get no norms: they are listed in
-        ``refused`` with the reason. If every cell is refused, ``ValueError``.
+        ``refused`` with the reason (if every cell is, ``table`` is empty).
 
     Returns
     -------
@@ -132,10 +132,8 @@ def norms(
             refused.append({**cell_id, "n": len(cell), "reason": f"n = {len(cell)} < min_n = {min_n}"})
             continue
         tables.append(_cell_norms(cell[score]).assign(**cell_id))
-    if not tables:
-        raise ValueError(
-            f"every cell of {by} in wave {reference_wave!r} has fewer than {min_n} respondents; no norms"
-        )
+    if not tables:  # every cell refused: no rows, the same columns and types
+        tables.append(_cell_norms(ref[score].iloc[:0]).assign(**{c: ref[c].iloc[:0] for c in by}))
     table = pd.concat(tables, ignore_index=True).assign(
         instrument=instrument, scale=score, reference_wave=reference_wave
     )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from factor_analyzer import FactorAnalyzer, Rotator
+from scipy import optimize
+from statsmodels.multivariate.factor_rotation import rotate_factors
 
 from psychanalytics.psychometrics._validate import item_frame
+
+_PSI_BOUNDS = (0.005, 1.0)  # psych's bounds on the uniquenesses of a correlation matrix
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class OmegaResult:
     alpha : float
         Standardised alpha of the same correlation matrix (psych's ``Alpha``).
     loadings : pandas.DataFrame
-        Schmid-Leiman loadings: ``g``, ``F1*`` … ``Fk*``, plus ``h2``, ``u2``.
+        Schmid-Leiman loadings: ``g``, ``F1*`` … ``Fk*``, plus the communality ``h2``
+        and uniqueness ``u2`` (as psych's ``schmid$sl``).
     n_factors : int
         Number of group factors.
     """
@@ -62,25 +65,69 @@ def _as_correlation(data) -> pd.DataFrame:
     return r
 
 
-def _minres(r: np.ndarray, n_factors: int) -> np.ndarray:
-    """Unrotated minres loadings of a correlation matrix (SMC starting values, as psych).
+def _top_loadings(reduced: np.ndarray, n_factors: int) -> np.ndarray:
+    """Loadings of the ``n_factors`` largest eigenvalues of a reduced matrix (negative ones count as 0)."""
+    values, vectors = np.linalg.eigh(reduced)
+    values, vectors = values[::-1][:n_factors], vectors[:, ::-1][:, :n_factors]
+    return vectors * np.sqrt(np.clip(values, 0, None))
 
-    ``FactorAnalyzer.fit`` cannot be used: with scikit-learn >= 1.8 it passes the
-    removed ``force_all_finite`` argument to ``check_array``, and it does not
-    reorder ``phi_`` when it sorts the rotated factors. Its minres step is called
-    directly and the rotation done by the public :class:`Rotator`.
+
+def _minres(r: np.ndarray, n_factors: int) -> np.ndarray:
+    """Unrotated minimum-residual (minres) loadings of a correlation matrix, as ``psych::fa(fm="minres")``.
+
+    Written by hand because no maintained Python library offers minres: statsmodels'
+    ``Factor`` fits principal axes and maximum likelihood only, and factor_analyzer's
+    ``FactorAnalyzer.fit`` fails with scikit-learn >= 1.8 (DESIGN.md, decision 29).
+
+    Minres chooses the loadings ``L`` whose ``L L'`` is closest to the off-diagonal
+    correlations (Harman & Jones 1966). For uniquenesses ``psi`` the best ``L`` comes
+    from the ``n_factors`` largest eigenvalues of the reduced matrix ``R - diag(psi)``;
+    the residual ``F(psi) = 1/2 ||R - diag(psi) - L L'||^2`` is half the sum of the
+    squared remaining eigenvalues, with gradient ``diag(L L' + diag(psi) - R)`` (psych's
+    ``FAgr.minres``). At its minimum the diagonal residual is zero, so ``F`` is then the
+    off-diagonal sum of squares that minres minimises. As psych: start at ``1 - SMC``,
+    search with L-BFGS-B within ``0.005 <= psi <= 1``. Validated against psych 2.2.9
+    (``tests/reference/psychometrics/minres_psych.json``).
     """
-    fa = FactorAnalyzer(n_factors=n_factors, rotation=None, method="minres", is_corr_matrix=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return fa._fit_factor_analysis(r.copy())
+    p = r.shape[0]
+    smc = 1 - 1 / np.diag(np.linalg.pinv(r, hermitian=True))
+
+    def residual(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        reduced = r - np.diag(psi)
+        loadings = _top_loadings(reduced, n_factors)
+        rest = reduced - loadings @ loadings.T
+        return 0.5 * float((rest**2).sum()), -np.diag(rest)
+
+    found = optimize.minimize(
+        residual,
+        np.clip(1 - smc, _PSI_BOUNDS[0], _PSI_BOUNDS[1]),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[_PSI_BOUNDS] * p,
+        options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 1_000},
+    )
+    if not found.success:
+        raise RuntimeError(
+            f"minres with {n_factors} factor(s) of {p} variables did not converge: {found.message}"
+        )
+    return _top_loadings(r - np.diag(found.x), n_factors)
+
+
+def _varimax(loadings: np.ndarray) -> np.ndarray:
+    """Varimax with Kaiser normalisation (R's ``stats::varimax``), psych's start for the oblique rotation."""
+    norms = np.sqrt((loadings**2).sum(axis=1, keepdims=True))
+    rotated, _ = rotate_factors(loadings / norms, "varimax")
+    return rotated * norms
 
 
 def _oblimin(loadings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Oblimin (gamma 0) pattern and factor correlations, signs and order as psych's ``fa``."""
-    rotator = Rotator(method="oblimin")
-    pattern = rotator.fit_transform(loadings)
-    phi = rotator.phi_
+    """Oblimin (gamma 0) pattern and factor correlations, signs and order as psych's ``fa``.
+
+    statsmodels' gradient-projection rotation (Bernaards & Jennrich 2005), the algorithm of
+    R's GPArotation that psych calls; the factor correlations are ``T' T``.
+    """
+    pattern, rotation = rotate_factors(loadings, "oblimin", 0, "oblique")
+    phi = rotation.T @ rotation
     signs = np.where(pattern.sum(axis=0) < 0, -1.0, 1.0)
     pattern = pattern * signs
     phi = phi * np.outer(signs, signs)
@@ -107,19 +154,25 @@ def omega(data, *, n_factors: int = 3) -> OmegaResult:
 
     Notes
     -----
-    Steps, as in ``psych::omega(m, nfactors, fm="minres", rotate="oblimin")``:
-    a minres factor analysis with **oblimin** rotation (factor_analyzer, rotation
-    set explicitly: its default is promax); a one-factor minres analysis of the
-    factor correlations gives each factor's loading on ``g``; items load
-    ``P @ g`` on the general factor and ``P * sqrt(1 - g**2)`` on the group
+    Steps, as psych's ``schmid`` inside ``omega(m, nfactors, fm="minres",
+    rotate="oblimin")``: a minres factor analysis (written by hand with scipy, see
+    ``_minres``); a varimax rotation (Kaiser-normalised, as ``stats::varimax``) as
+    the start of an **oblimin** rotation (gamma 0, oblique), both by statsmodels'
+    ``rotate_factors`` — the start matters on nearly one-dimensional scales, where
+    oblimin has several optima; a one-factor minres analysis of the factor
+    correlations gives each factor's loading ``g`` on the general factor; items
+    load ``P @ g`` on the general factor and ``P * sqrt(1 - g**2)`` on the group
     factors. Items with a negative general loading are reversed (psych's
-    ``flip=TRUE``). With ``V`` the sum of the (flipped) correlation matrix,
+    ``flip=TRUE``). ``h2`` is the communality of the minres solution and
+    ``u2 = 1 - h2``. With ``V`` the sum of the (flipped) correlation matrix,
     ``omega_h = (sum g_i)^2 / V`` and ``omega_t = 1 - sum(u2) / V``.
 
     Validated against R psych's printed output of ``omega()`` on the Harman (1976)
     24-test correlation matrix, to 5 decimals (omega_h 0.64349, omega_t 0.92891,
     alpha 0.91188; ``tests/reference/psychometrics/omega_harman74.json``), and on
-    ``psych::Thurstone`` to psych's 2 printed decimals (``omega_thurstone.json``).
+    ``psych::Thurstone`` to psych's 2 printed decimals (``omega_thurstone.json``); on
+    both to 1e-6, and on a nearly one-dimensional GAD-7 matrix to 1e-3, against
+    psych 2.2.9's unrounded values (``minres_psych.json``, made by ``make_minres_psych.R``).
 
     Examples
     --------
@@ -140,7 +193,8 @@ def omega(data, *, n_factors: int = 3) -> OmegaResult:
     if p <= n_factors:
         raise ValueError(f"{p} variables cannot carry {n_factors} factors")
     values = r.to_numpy()
-    pattern, phi = _oblimin(_minres(values, n_factors))
+    unrotated = _minres(values, n_factors)
+    pattern, phi = _oblimin(_varimax(unrotated))
     g_of_factors = _minres(phi, 1)[:, 0]
     if g_of_factors.sum() < 0:
         g_of_factors = -g_of_factors
@@ -149,7 +203,7 @@ def omega(data, *, n_factors: int = 3) -> OmegaResult:
     key = np.where(general < 0, -1.0, 1.0)
     general = general * key
     group = group * key[:, None]
-    h2 = general**2 + (group**2).sum(axis=1)
+    h2 = (unrotated**2).sum(axis=1)
     u2 = 1 - h2
     flipped = values * np.outer(key, key)
     total = flipped.sum()

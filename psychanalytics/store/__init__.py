@@ -26,7 +26,7 @@ from psychanalytics.store.engine import (
 )
 from psychanalytics.store.meta import PSEUDONYM_KEY, get_meta, set_meta
 from psychanalytics.store.packing import MISSING_CODE, pack_items, pack_matrix, unpack_items
-from psychanalytics.store.reads import list_waves, load_items, load_scores
+from psychanalytics.store.reads import list_waves, load_items, load_scores, read_frame
 from psychanalytics.store.schema import metadata
 from psychanalytics.store.writes import bulk_insert, scores_to_rows, upsert, write_responses, write_scores
 
@@ -46,6 +46,7 @@ __all__ = [
     "metadata",
     "pack_items",
     "pack_matrix",
+    "read_frame",
     "refresh_statistics",
     "resolve_url",
     "scores_to_rows",

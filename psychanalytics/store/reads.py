@@ -13,6 +13,28 @@ from psychanalytics.store.packing import unpack_items
 from psychanalytics.store.schema import enrolment, response, score, screening_wave, student, validity
 
 
+def read_frame(engine: sa.Engine, stmt: sa.Select) -> pd.DataFrame:
+    """The rows of a SQLAlchemy Core ``select`` as a DataFrame, one column per selected column.
+
+    Values are as the driver and SQLAlchemy's column types give them (``datetime.date``
+    for a ``Date`` column, ``bytes`` for a BLOB), on SQLite and PostgreSQL alike.
+
+    Examples
+    --------
+    >>> import sqlalchemy as sa
+    >>> from psychanalytics import store
+    >>> from psychanalytics.store import schema
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> store.read_frame(engine, sa.select(schema.school.c.school_id, schema.school.c.name)).columns.tolist()
+    ['school_id', 'name']
+    """
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        # plain tuples: pandas probes each Row for namedtuple fields, which costs more than the query
+        return pd.DataFrame.from_records([tuple(row) for row in result], columns=list(result.keys()))
+
+
 def _demographics(wave_id: str):
     """Columns and join conditions for gender (student) and grade (enrolment in the wave's school year)."""
     return (
@@ -124,10 +146,7 @@ def load_scores(engine: sa.Engine, *, wave_id: str, instrument: str, scale: str 
         .where(score.c.wave_id == wave_id, score.c.instrument == instrument, score.c.scale == scale)
         .order_by(score.c.pid)
     )
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    frame = frame.set_index("pid")
+    frame = read_frame(engine, stmt).set_index("pid")
     return frame.astype({scale: float, "valid": "boolean", "grade": "Int64"})
 
 
@@ -142,7 +161,6 @@ def list_waves(engine: sa.Engine) -> pd.DataFrame:
     >>> store.list_waves(engine).columns.tolist()
     ['wave_id', 'school_year', 'season', 'window_start', 'window_end', 'label']
     """
-    stmt = sa.select(screening_wave).order_by(screening_wave.c.window_start, screening_wave.c.wave_id)
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return read_frame(
+        engine, sa.select(screening_wave).order_by(screening_wave.c.window_start, screening_wave.c.wave_id)
+    )

@@ -16,7 +16,9 @@ What the build holds
 * One autumn screening wave per school year with item-level MHT (grade 4 and
   up), PHQ-9 and GAD-7 (grade 7 and up) responses from a latent-trait model
   (see :mod:`psychanalytics.synth._screening`), scored with
-  :func:`psychanalytics.scoring.score`; grade × gender norms of the first wave.
+  :func:`psychanalytics.scoring.score`; grade × gender norms of the first wave
+  (:func:`psychanalytics.psychometrics.norms`: a cell under its ``min_n`` of 30
+  valid sheets has none, as in most cells of a district of a few hundred students).
 * Psychology teachers (full-time coverage 45 % → 90 % of schools), rooms,
   courses, activities (the monthly 「让爱更有智慧」 lecture, carnivals around
   20 March, 25 May and 10 October), funding, screening consent.
@@ -28,7 +30,9 @@ What the build holds
   student and year; archive transfers when a student changes school.
 
 ``import_batch`` and ``quarantine`` stay empty (``psychanalytics demo`` then imports a sample
-export with deliberate errors through the real importer); ``audit_log`` records the build.
+export with deliberate errors through the real importer:
+:func:`psychanalytics.synth.exports.import_error_sample`); ``audit_log`` records the build.
+:mod:`psychanalytics.synth.exports` also writes the sample files of ``data/samples/``.
 
 Realism
 -------

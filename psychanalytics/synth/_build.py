@@ -7,9 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from scipy import stats
 
-from psychanalytics import instruments, scoring, store
+from psychanalytics import instruments, psychometrics, scoring, store
 from psychanalytics.privacy.pseudonym import key_fingerprint
 from psychanalytics.store import audit, schema
 from psychanalytics.synth import _crisis, _interventions, _screening, _services
@@ -50,40 +49,22 @@ def _score(sheets: _screening.Sheets) -> pd.DataFrame:
 def _norms(scored: dict[str, pd.DataFrame], enrol: pd.DataFrame, gender: np.ndarray) -> pd.DataFrame:
     """Grade × gender norms of every scale in the first wave, from valid sheets.
 
-    For each observed raw score: the mid-rank percentile
-    (``scipy.stats.percentileofscore(..., kind="mean")``, i.e. 100 × (n below +
-    n equal / 2) / n) and the normalised T score 50 + 10 Φ⁻¹(percentile / 100).
+    Computed by :func:`psychanalytics.psychometrics.norms` with its ``min_n``: a cell with
+    fewer valid sheets has no norms (in a small district, none of a scale may have).
     """
-    parts = []
+    tables = []
     for instrument, frame in scored.items():
-        rows = frame["row"].to_numpy()
         valid = frame["valid"].to_numpy(dtype=bool)
+        rows = frame["row"].to_numpy()[valid]
+        sheets = frame[valid].assign(
+            wave_id=wave_id(0), grade=enrol["grade"].to_numpy()[rows], gender=gender[rows]
+        )
         for scale in instruments.get(instrument).scale_codes:
-            data = pd.DataFrame(
-                {
-                    "grade": enrol["grade"].to_numpy()[rows],
-                    "gender": gender[rows],
-                    "raw": frame[scale].to_numpy(),
-                }
-            )[valid].dropna()
-            for (grade, sex), group in data.groupby(["grade", "gender"]):
-                raw = np.unique(group["raw"])
-                percentile = stats.percentileofscore(group["raw"], raw, kind="mean")
-                parts.append(
-                    pd.DataFrame(
-                        {
-                            "instrument": instrument,
-                            "scale": scale,
-                            "grade": grade,
-                            "gender": sex,
-                            "raw": raw,
-                            "n": len(group),
-                            "percentile": percentile,
-                            "t_score": 50.0 + 10.0 * stats.norm.ppf(percentile / 100.0),
-                        }
-                    )
-                )
-    return pd.concat(parts, ignore_index=True).assign(reference_wave=wave_id(0))
+            result = psychometrics.norms(
+                sheets.dropna(subset=[scale]), reference_wave=wave_id(0), instrument=instrument, score=scale
+            )
+            tables.append(result.table)
+    return pd.concat(tables, ignore_index=True)
 
 
 def _screen_frame(enrol: pd.DataFrame, waves, scored_by_wave) -> pd.DataFrame:
