@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from store_support import empty_database
 
 from psychanalytics import cli, store, synth
-from psychanalytics.ingest import samples
+from psychanalytics.synth import exports as samples
 from psychanalytics.store import audit, migrations, schema
 
 PG_URL = os.environ.get("PSYCHANALYTICS_TEST_PG")
