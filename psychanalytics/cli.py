@@ -147,6 +147,20 @@ def _print_summary(result, report) -> None:
     print(f"  已入库   / stored        {result.stored:>10,}")
     print(f"  已隔离   / quarantined   {result.quarantined:>10,}")
     print(f"  完全重复 / duplicates    {result.duplicates:>10,}")
+    if result.changed or result.unchanged:
+        print(
+            f"    其中 新增 / new {result.new:,} · 更新 / changed {result.changed:,} · 未变 / unchanged "
+            f"{result.unchanged:,}"
+        )
+        if result.changed_cells:
+            cells = "，".join(f"{column} {count:,} 行" for column, count in result.changed_cells)
+            print(f"    更新的列 / columns changed: {cells}")
+    for column, count, first in result.not_applied:
+        print(
+            f"  未更新 / not applied: {count:,} 行的「{column}」与库中不同，保留库中的值（学生信息以名册为准，"
+            f"请导入更正后的名册）/ {count:,} lines give another {column} than the store holds: kept as stored "
+            f"(the roster describes students). 第 {_line_list(first)} 行"
+        )
     if result.blank_lines:
         print(f"  空行     / blank lines   {result.blank_lines:>10,}  (不计为数据行 / not data rows)")
     if result.non_data_lines:

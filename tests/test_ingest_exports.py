@@ -351,3 +351,52 @@ def test_full_width_digits_and_unknown_option_text_in_item_cells(lite, tmp_path)
     expected = _truth_items(truth)
     del expected[pseudonymise([truth.students[0].student_number], KEY)[0]]
     assert _stored_items(lite) == expected
+
+
+def _rewrite(truth: exports.ExportTruth, path: Path, edits: dict[tuple[int, int], str]) -> Path:
+    """The file of ``truth`` written again with cells changed: (student, column) → new text."""
+    records = [list(r) for r in truth.records]
+    for (student, column), text in edits.items():
+        records[truth.student_records[student]][column] = text
+    return _write(path, [",".join(r) for r in records])
+
+
+def test_a_corrected_screening_file_reports_what_it_changed_and_what_it_did_not(lite, tmp_path):
+    truth = exports.school_export(tmp_path / "first.csv", 31, n=10, local_share=0.0)
+    first = _phq9(lite, truth.path)
+    assert (first.new, first.changed, first.unchanged) == (10, 0, 0)
+    q5, q2, gender = 6 + 4, 6 + 1, 2
+    flip = {"0": "1", "1": "0", "2": "3", "3": "2"}
+    edits = {
+        (0, q5): flip[truth.records[truth.student_records[0]][q5]],
+        (3, q5): flip[truth.records[truth.student_records[3]][q5]],
+        (3, q2): flip[truth.records[truth.student_records[3]][q2]],
+        (7, gender): "男" if truth.students[7].gender == "女" else "女",
+    }
+    corrected = _phq9(lite, _rewrite(truth, tmp_path / "corrected.csv", edits))
+    assert (corrected.new, corrected.changed, corrected.unchanged) == (0, 2, 8)
+    assert dict(corrected.changed_cells) == {"Q5": 2, "Q2": 1}
+    assert corrected.not_applied == (("性别", 1, (truth.student_lines[7],)),)
+    stored = _stored_items(lite)[pseudonymise([truth.students[0].student_number], KEY)[0]]
+    assert stored[4] == int(edits[(0, q5)])
+
+
+def test_a_corrected_roster_applies_the_correction_and_says_so(lite, tmp_path):
+    truth = exports.school_export(tmp_path / "roster.csv", 32, kind="roster", n=8, local_share=0.0)
+    ingest.import_file(lite, "roster", truth.path, key=KEY, school_year="2025-2026")
+    other = "男" if truth.students[2].gender == "女" else "女"
+    corrected = ingest.import_file(
+        lite,
+        "roster",
+        _rewrite(truth, tmp_path / "fixed.csv", {(2, 2): other}),
+        key=KEY,
+        school_year="2025-2026",
+    )
+    assert (corrected.new, corrected.changed, corrected.unchanged) == (0, 1, 7)
+    assert dict(corrected.changed_cells) == {"性别": 1} and corrected.not_applied == ()
+    pid = pseudonymise([truth.students[2].student_number], KEY)[0]
+    with lite.connect() as conn:
+        gender = conn.execute(
+            sa.select(schema.student.c.gender).where(schema.student.c.pid == pid)
+        ).scalar_one()
+    assert gender == {"男": "M", "女": "F"}[other]

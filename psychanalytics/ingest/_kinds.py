@@ -117,6 +117,10 @@ class Kind:
     build: Callable[[Columns, Context], list[Write]]
     checks: tuple[Check, ...] = ()
     needs_school_year: bool = False
+    records: tuple[str, ...] = ()
+    """Tables holding one row per line of the file: a line whose row is stored already is not new."""
+    compared: tuple[str, ...] = ()
+    """Tables whose stored rows a line is compared with (its records, and what it says of students)."""
 
 
 # --- shared checks ----------------------------------------------------------------------
@@ -283,6 +287,8 @@ ROSTER = Kind(
     build=_build_roster,
     checks=(check_school_year, check_school, check_age_grade),
     needs_school_year=True,
+    records=("enrolment",),
+    compared=("enrolment", "student"),
 )
 
 # --- staff ----------------------------------------------------------------------------------
@@ -336,6 +342,8 @@ STAFF = Kind(
     build=_build_staff,
     checks=(check_school_year, check_school),
     needs_school_year=True,
+    records=("staff",),
+    compared=("staff",),
 )
 
 # --- rooms ------------------------------------------------------------------------------------
@@ -370,6 +378,8 @@ ROOMS = Kind(
     build=_build_rooms,
     checks=(check_school_year, check_school),
     needs_school_year=True,
+    records=("room",),
+    compared=("room",),
 )
 
 # --- activities -------------------------------------------------------------------------------
@@ -419,6 +429,8 @@ ACTIVITIES = Kind(
     key=("activity_id",),
     build=_build_activities,
     checks=(check_school,),
+    records=("activity",),
+    compared=("activity",),
 )
 
 # --- interventions ------------------------------------------------------------------------------
@@ -512,6 +524,8 @@ INTERVENTIONS = Kind(
     build=_build_interventions,
     checks=(check_school_year, check_school, _consistent("intervention_id", _INTERVENTION_FIELDS)),
     needs_school_year=True,
+    records=("participant",),
+    compared=("participant",),
 )
 
 # --- crisis ---------------------------------------------------------------------------------------
@@ -590,4 +604,6 @@ CRISIS = Kind(
     key=("case_id", "seq"),
     build=_build_crisis,
     checks=(check_school, check_wave, _consistent("case_id", _CASE_FIELDS)),
+    records=("crisis_event",),
+    compared=("crisis_event",),
 )

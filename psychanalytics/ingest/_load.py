@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from psychanalytics.ingest import _compare, _read
 from psychanalytics.ingest import _parse as p
-from psychanalytics.ingest import _read
 from psychanalytics.ingest._headers import (
     canonical,
     clean_text,
@@ -38,6 +38,7 @@ from psychanalytics.ingest._kinds import (
     Columns,
     Context,
     Kind,
+    Write,
     take,
 )
 from psychanalytics.ingest._parse import number
@@ -98,7 +99,13 @@ class ImportResult:
     means the same bytes were imported before and nothing was written.
     ``above_header`` holds the lines above the header row (``header_line``), such
     as a platform's title: shown, never imported. ``report`` is the XLSX report of
-    refused lines, written before the import committed. ``item_columns`` are the
+    refused lines, written before the import committed. Of the lines stored,
+    ``new`` had no record in the store yet, ``changed`` change one (a corrected
+    file for a wave already imported) and ``unchanged`` repeat one exactly;
+    ``changed_cells`` counts, per column, the lines whose stored value changed,
+    and ``not_applied`` the lines whose value differs from the store's and was
+    kept as stored (column, lines, first line numbers): a screening file's 性别
+    for a student the roster describes, say. ``item_columns`` are the
     headers items 1 … K were read from, ``platform_columns`` a survey platform's own
     columns (序号, 提交答卷时间, 来自IP …) and ``ignored_columns`` every other column:
     neither of these two is ever stored.
@@ -116,6 +123,11 @@ class ImportResult:
     blank_lines: int = 0
     invalid_sheets: int = 0
     non_data_lines: tuple[int, ...] = ()
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    changed_cells: tuple[tuple[str, int], ...] = ()
+    not_applied: tuple[tuple[str, int, tuple[int, ...]], ...] = ()
     already_imported: bool = False
     ignored_columns: tuple[str, ...] = ()
     platform_columns: tuple[str, ...] = ()
@@ -136,6 +148,13 @@ class ImportResult:
             "batch_id": self.batch_id,
             "blank_lines": self.blank_lines,
             "non_data_lines": list(self.non_data_lines),
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "changed_cells": dict(self.changed_cells),
+            "not_applied": {
+                column: {"lines": count, "first": list(first)} for column, count, first in self.not_applied
+            },
             "invalid_sheets": self.invalid_sheets,
             "already_imported": self.already_imported,
             "encoding": self.encoding,
@@ -329,6 +348,7 @@ class _State:
     invalid_sheets: int = 0
     non_data: list[int] = field(default_factory=list)
     coding: _CodingCheck = field(default_factory=_CodingCheck)
+    changes: _compare.Changes = field(default_factory=_compare.Changes)
     firsts: _Firsts = field(default_factory=_Firsts)
     problems: list = field(default_factory=list)
     raws: list = field(default_factory=list)
@@ -429,6 +449,7 @@ class _Importer:
         self._quarantine(refused)
         accepted = [i for i in todo if i not in problems and i not in repeated]
         if accepted:
+            columns["line"] = lines
             self.kept.append(columns if len(accepted) == n else take(columns, accepted))
         st.stored += len(accepted)
 
@@ -648,10 +669,74 @@ class _Importer:
             )
 
     def _write(self, columns: Columns) -> None:
-        for table, table_rows, mode in self.kind.build(columns, self.ctx):
+        writes = self.kind.build(columns, self.ctx)
+        self._compare(writes, columns["line"])
+        for table, table_rows, mode in writes:
             if table is schema.validity:
                 self.state.invalid_sheets += sum(not r["valid"] for r in table_rows)
             self.db.submit(write_rows, self.conn, table, table_rows, on_conflict=mode)
+
+    @cached_property
+    def _stored_tables(self) -> set[str]:
+        """The tables this kind writes that already hold rows (only those are compared)."""
+        tables = [t for t in schema.metadata.sorted_tables if t.name in self.kind.compared]
+        return self.db.call(_compare.existing_tables, self.conn, tables)
+
+    def _compare(self, writes: list[Write], lines: list[int]) -> None:
+        """Count this slice's lines as new, changed or unchanged, and the cells they change or could not.
+
+        A line is new when its record (a response, an enrolment, a staff row …) is not stored yet.
+        Of the rows a line writes, those of the tables in ``Kind.compared`` are read back first;
+        a value that differs is a change, or — under the ``keep`` policy (a screening file's
+        性别 for a student the store describes) — a correction not applied.
+        """
+        n = len(lines)
+        existed, changed = np.zeros(n, dtype=bool), [set() for _ in range(n)]
+        kept: list[set] = [set() for _ in range(n)]
+        for table, rows, mode in writes:
+            if table.name not in self._stored_tables or not isinstance(rows, dict):
+                continue
+            if any(isinstance(v, list | np.ndarray) and len(v) != n for v in rows.values()):
+                continue  # not one row per line (a subset, or several per line)
+            keys = [c.name for c in table.primary_key.columns]
+            table_rows = _compare.rows_of(rows, n)
+            stored = self.db.call(
+                _compare.stored_rows, self.conn, table, [tuple(r[k] for k in keys) for r in table_rows], keys
+            )
+            for i, row in enumerate(table_rows):
+                old = stored.get(tuple(row[k] for k in keys))
+                if old is None:
+                    continue
+                existed[i] |= table.name in self.kind.records
+                names = {
+                    self._display(table, column)
+                    for column in _compare.differences(row, old, keep_blank=mode != "update")
+                }
+                (kept if mode == "keep" else changed)[i].update(names)
+        self._count(existed, changed, kept, lines)
+
+    def _count(self, existed, changed, kept, lines) -> None:
+        counts = _compare.LineChanges()
+        for i, line in enumerate(lines):
+            if changed[i]:
+                counts.changed += 1
+            elif existed[i]:
+                counts.unchanged += 1
+            else:
+                counts.new += 1
+            counts.cells.update(changed[i])
+            counts.not_applied.update(kept[i])
+            for name in kept[i]:
+                counts.not_applied_lines.setdefault(name, []).append(line)
+        self.state.changes.add(counts)
+
+    def _display(self, table: sa.Table, column: str) -> str:
+        """A changed column as the file names it (``性别``, ``第5题``'s header …)."""
+        if column.startswith("items:"):
+            return self.lay.item_headers[int(column.split(":")[1]) - 1]
+        field = _FIELD_OF_COLUMN.get(column, column)
+        idx = self.lay.fields.get(field)
+        return clean_text(self.source.headers[idx]) if idx is not None else column
 
 
 def _known_pids(conn: sa.Connection, pids: list[str]) -> set[str]:
@@ -753,6 +838,16 @@ def _is_plain(column: pa.Array) -> bool:
 
 
 _KEY_SOURCES = {"pid": "student_number", "staff_id": "staff_number"}
+_SHOWN_LINES = 20
+"""Line numbers a summary lists for one kind of finding (the report file lists them all)."""
+_FIELD_OF_COLUMN = {
+    "school_id": "school",
+    "class_no": "class",
+    "birth_year": "birth",
+    "source": "crisis_source",
+    "cohort": "grade",
+}
+"""Table columns named otherwise than the field they are read from (the rest share the name)."""
 _IDENTIFYING = ("student_number", "staff_number", "name")
 _ROW = "（整行）/ (row)"
 _SMALL_NUMBER = re.compile(r"\s*\d{0,3}\s*")
@@ -1135,6 +1230,9 @@ def _audit(conn: sa.Connection, batch_id: int, source: _read.Source, options: Im
             "quarantined": len(st.problems),
             "duplicates": st.duplicates,
             "non_data_lines": len(st.non_data),
+            "new": st.changes.new,
+            "changed": st.changes.changed,
+            "unchanged": st.changes.unchanged,
         },
     )
 
@@ -1220,6 +1318,14 @@ def import_file(
         st.blank,
         st.invalid_sheets,
         tuple(sorted(st.non_data)),
+        st.changes.new,
+        st.changes.changed,
+        st.changes.unchanged,
+        tuple(sorted(st.changes.cells.items())),
+        tuple(
+            (column, count, tuple(sorted(st.changes.not_applied_lines[column])[:_SHOWN_LINES]))
+            for column, count in sorted(st.changes.not_applied.items())
+        ),
         ignored_columns=lay.ignored,
         platform_columns=lay.metadata,
         item_columns=lay.item_headers,

@@ -165,6 +165,8 @@ SCREENING = Kind(
     key=("pid",),
     build=build_screening,
     checks=(check_school, check_age_grade),
+    records=("response",),
+    compared=("response", "student"),
 )
 
 

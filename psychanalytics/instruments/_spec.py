@@ -595,7 +595,9 @@ def _check(spec: InstrumentSpec) -> None:
         option_codes = [c.code for c in spec.options.choices]
         labels = [label for c in spec.options.choices for label in c.labels]
         if sorted(option_codes) != list(spec.item_values):
-            raise SpecError(f"{where}: option codes {option_codes} must be the item values {spec.item_values}")
+            raise SpecError(
+                f"{where}: option codes {option_codes} must be the item values {spec.item_values}"
+            )
         if len(set(labels)) != len(labels):
             raise SpecError(f"{where}: an option label stands for two codes: {labels}")
         if spec.options.confidence not in ("A", "B", "C"):
