@@ -22,8 +22,8 @@ from alembic.script import ScriptDirectory
 from store_support import empty_database
 
 from psychanalytics import cli, store, synth
-from psychanalytics.synth import exports as samples
 from psychanalytics.store import audit, migrations, schema
+from psychanalytics.synth import exports as samples
 
 PG_URL = os.environ.get("PSYCHANALYTICS_TEST_PG")
 SNAPSHOT = json.loads((Path(__file__).parent / "reference" / "store" / "schema_0001.json").read_text("utf-8"))
