@@ -19,6 +19,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import DEMO_SEED, DEMO_STUDENTS
 from store_support import empty_database
 
 from psychanalytics import cli, store, synth
@@ -57,7 +58,8 @@ def copy_rows(source: sa.Engine, url: str) -> None:
         for table in schema.metadata.sorted_tables:
             columns = [column for column in table.columns if column.name in present[table.name]]
             rows = read.execute(sa.select(*columns)).mappings().all()
-            write.execute(table.insert(), [dict(row) for row in rows])
+            if rows:  # an empty list would execute one INSERT … DEFAULT VALUES
+                write.execute(table.insert(), [dict(row) for row in rows])
     target.dispose()
 
 
@@ -230,10 +232,11 @@ def write_revision(folder: Path, name: str, template: str) -> Path:
 
 @pytest.fixture(scope="session")
 def district(tmp_path_factory) -> sa.Engine:
-    """A small synthetic district with an import (a batch, quarantined lines, audit rows): every table filled."""
+    """A small synthetic district with an import (a batch, quarantined lines, audit rows): every table filled
+    (norms need grade × gender cells of 30 valid sheets: 3,000 students have them)."""
     engine = store.connect(tmp_path_factory.mktemp("district") / "district.sqlite")
-    synth.build_demo(engine, seed=7, students=synth.MIN_STUDENTS)
-    samples.import_error_sample(engine, seed=7, students=synth.MIN_STUDENTS)
+    synth.build_demo(engine, seed=DEMO_SEED, students=DEMO_STUDENTS)
+    samples.import_error_sample(engine, seed=DEMO_SEED, students=DEMO_STUDENTS)
     yield engine
     engine.dispose()
 
