@@ -136,6 +136,11 @@ def _print_summary(result, report) -> None:
     if result.already_imported:
         print(f"此文件已导入过，未作任何更改 / already imported (batch {result.batch_id}): nothing changed")
     print(f"文件 / file: {result.source_name}  编码 / encoding: {result.encoding or 'xlsx'}")
+    if result.header_rows == 2:
+        print(
+            f"  表头占两行（第 {result.header_line - 1}–{result.header_line} 行，合并单元格），已合并读取 / the header runs over "
+            f"lines {result.header_line - 1}-{result.header_line} (merged cells): read together"
+        )
     if result.above_header:
         print(
             f"  表头在第 {result.header_line} 行，上方各行未导入 / header on line {result.header_line};"

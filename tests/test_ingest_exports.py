@@ -400,3 +400,61 @@ def test_a_corrected_roster_applies_the_correction_and_says_so(lite, tmp_path):
             sa.select(schema.student.c.gender).where(schema.student.c.pid == pid)
         ).scalar_one()
     assert gender == {"男": "M", "女": "F"}[other]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize("header_rows", ["group", "split"])
+def test_a_header_over_two_rows_is_read(lite, tmp_path, header_rows, file_format):
+    truth = exports.school_export(
+        tmp_path / f"w.{file_format}",
+        41,
+        n=6,
+        local_share=0.0,
+        header_rows=header_rows,
+        file_format=file_format,
+    )
+    result = _phq9(lite, truth.path)
+    assert (result.stored, result.quarantined) == (6, 0)
+    assert _stored_items(lite) == _truth_items(truth)
+    assert result.header_line == truth.record_lines[truth.header_index]
+
+
+def test_a_header_that_cannot_be_read_names_the_row_it_tried(lite, tmp_path):
+    path = _write(tmp_path / "w.csv", ["学籍号,姓名,PHQ-9,,", ",,第一部分,,", "G1,王五,0,1,2"])
+    with pytest.raises(ingest.IngestError, match="表头取自第 1 行"):
+        _phq9(lite, path)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"encoding": "utf-16", "delimiter": "\t", "newline": "\r\n"},
+        {"encoding": "gbk", "newline": "\r"},
+        {"encoding": "utf-8-sig", "trailing_empty": 3},
+    ],
+    ids=["excel-unicode-text", "gbk-bare-cr", "bom-padded"],
+)
+def test_formats_schools_produce_are_read(lite, tmp_path, options):
+    truth = exports.school_export(tmp_path / "w.csv", 42, n=8, local_share=0.0, **options)
+    result = _phq9(lite, truth.path)
+    assert (result.stored, result.quarantined) == (8, 0)
+    assert _stored_items(lite) == _truth_items(truth)
+
+
+@pytest.mark.parametrize(
+    ("file_format", "name", "message"),
+    [("xls", "w.xls", "另存为"), ("xls", "w.csv", "另存为"), ("html", "w.xls", "网页格式")],
+)
+def test_legacy_and_html_workbooks_are_refused_with_what_to_do(lite, tmp_path, file_format, name, message):
+    truth = exports.school_export(tmp_path / name, 43, n=3, file_format=file_format)
+    with pytest.raises(ingest.IngestError, match=message):
+        _phq9(lite, truth.path)
+
+
+@pytest.mark.slow
+def test_the_issues_roster_with_a_two_line_name_across_the_first_cut_stores_every_student(lite, tmp_path):
+    """200,000 roster rows; the row crossing byte 1,048,576 has the name "王\\n五" (line feed before the
+    boundary, closing quote after it). Before the fix: rows_read 200001, stored 199999, 2 short rows."""
+    truth = exports.large_roster(tmp_path / "roster.csv")
+    result = ingest.import_file(lite, "roster", truth.path, key=KEY, school_year="2025-2026")
+    assert (result.rows_read, result.stored, result.quarantined) == (200_000, 200_000, 0)

@@ -133,6 +133,7 @@ class ImportResult:
     platform_columns: tuple[str, ...] = ()
     item_columns: tuple[str, ...] = ()
     header_line: int = 1
+    header_rows: int = 1
     above_header: tuple[str, ...] = ()
     report: Path | None = None
     problems: tuple[tuple[Problem, ...], ...] = field(default=(), repr=False)
@@ -163,6 +164,7 @@ class ImportResult:
             "platform_columns": list(self.platform_columns),
             "item_columns": list(self.item_columns),
             "header_line": self.header_line,
+            "header_rows": self.header_rows,
         }
 
 
@@ -1095,7 +1097,14 @@ def _layout_or_another_kind(options: ImportOptions, source: _read.Source) -> Lay
     except IngestError as refused:
         other = _kind_of(source.headers, but=options.kind)
         if other is None:
-            raise
+            rows = (
+                f"第 {source.header_line} 行"
+                if source.header_rows == 1
+                else f"第 {source.header_line - 1}–{source.header_line} 行（两行合并）"
+            )
+            raise IngestError(
+                f"{source.path.name}: 表头取自{rows} / header read from line {source.header_line}: {refused}"
+            ) from None
         raise IngestError(
             f"{source.path.name}: 这个文件看起来是「{other.title.split(' / ')[0]}」，不是「"
             f"{options.kind.title.split(' / ')[0]}」：请用 psychanalytics import {other.name} 导入 / this file "
@@ -1140,6 +1149,7 @@ def _already_imported(conn: sa.Connection, source: _read.Source, options: Import
         platform_columns=lay.metadata,
         item_columns=lay.item_headers,
         header_line=source.header_line,
+        header_rows=source.header_rows,
         above_header=source.above_header,
     )
 
@@ -1330,6 +1340,7 @@ def import_file(
         platform_columns=lay.metadata,
         item_columns=lay.item_headers,
         header_line=source.header_line,
+        header_rows=source.header_rows,
         above_header=source.above_header,
         report=None if pending is None else Path(report),
         problems=tuple(st.problems),

@@ -61,6 +61,8 @@ class Source:
     header_line: int = 1
     above_header: tuple[str, ...] = ()
     """Lines above the header row (a platform's title, an export date): reported, not imported."""
+    header_rows: int = 1
+    """2 when the header runs over two rows (merged cells), read together; ``header_line`` is the lower."""
 
 
 @dataclass
@@ -205,10 +207,13 @@ def open_source(path: str | Path) -> Source:
     if head.startswith(_XLSX_MAGIC):
         rows = _xlsx_first_rows(path)
         at = _header_row(rows)
-        headers = rows[at] if rows else []
+        _refuse_empty_header(path, rows[at] if rows else [], at)
+        headers, last = _with_second_header_row(rows, at)
         above = tuple(joined(row) for row in rows[:at])
-        _refuse_empty_header(path, headers, at)
-        return Source(path, sha, size, "xlsx", None, tuple(headers), header_line=at + 1, above_header=above)
+        return Source(
+            path, sha, size, "xlsx", None, tuple(headers), header_line=last + 1, above_header=above,
+            header_rows=last - at + 1,
+        )  # fmt: skip
     if encoding is None:
         raise IngestError(
             f"{path.name}: 无法识别的文件：既不是 UTF-8 或 GBK 编码的 CSV，也不是 .xlsx 工作簿；请在 Excel 中"
@@ -224,17 +229,57 @@ def open_source(path: str | Path) -> Source:
     at = _header_row(rows)
     delimiter = _delimiter(lines[at])
     _refuse_empty_header(path, rows[at], at)
+    headers, last = _with_second_header_row(rows, at)
     return Source(
         path,
         sha,
         size,
         "csv",
         encoding,
-        tuple(rows[at]),
+        tuple(headers),
         delimiter,
-        header_line=at + 1,
+        header_line=last + 1,
         above_header=tuple(lines[:at]),
+        header_rows=last - at + 1,
     )
+
+
+def _with_second_header_row(rows: list[list[str]], at: int) -> tuple[list[str], int]:
+    """The header row ``at``, merged with the row below when that row continues it; and the last header row.
+
+    Merged cells leave a header on two rows: the identity columns' names above,
+    and below them, under a label such as ``PHQ-9``, the item numbers. The row
+    below continues the header when each of its values stands under an empty cell
+    or one that names no known column, and each names a column itself (a data
+    row has its 学籍号 under 学籍号). Merged, each column takes the lower name
+    where there is one.
+
+    >>> _with_second_header_row([["学籍号", "姓名", "PHQ-9", ""], ["", "", "Q1", "Q2"], ["G1", "王", "1", "0"]], 0)
+    (['学籍号', '姓名', 'Q1', 'Q2'], 1)
+    >>> _with_second_header_row([["学籍号", "Q1"], ["G1", "1"]], 0)
+    (['学籍号', 'Q1'], 0)
+    """
+    top = rows[at]
+    below = rows[at + 1] if at + 1 < len(rows) else []
+    values = [(i, cell.strip()) for i, cell in enumerate(below) if cell.strip()]
+    if not values:
+        return list(top), at
+
+    def names_a_column(text: str) -> bool:
+        return canonical(text) is not None or item_number(text) is not None
+
+    continues = all(
+        (i >= len(top) or not top[i].strip() or not names_a_column(top[i])) and names_a_column(text)
+        for i, text in values
+    )
+    if not continues:
+        return list(top), at
+    width = max(len(top), len(below))
+    merged = [
+        (below[i].strip() if i < len(below) and below[i].strip() else (top[i] if i < len(top) else ""))
+        for i in range(width)
+    ]
+    return merged, at + 1
 
 
 def _refuse_empty_header(path: Path, headers, at: int) -> None:
