@@ -244,7 +244,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
         )
         if result.stored:
             _refresh_statistics(engine)
-    except (ingest.IngestError, OSError, ValueError, sa.exc.SQLAlchemyError) as exc:
+    except sa.exc.SQLAlchemyError as exc:  # the statement's parameters are never shown
+        return _refused(
+            f"数据库拒绝了写入（{type(exc).__name__}: {getattr(exc, 'orig', None) or ''}），未写入任何数据 / the "
+            "database refused the import",
+            as_json=args.json,
+            newline=show_progress,
+        )
+    except (ingest.IngestError, OSError, ValueError) as exc:
         return _refused(str(exc), as_json=args.json, newline=show_progress)
     except (
         Exception

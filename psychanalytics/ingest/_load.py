@@ -904,8 +904,8 @@ def _refuse_other_options(before: dict, now: dict, batch_id: int) -> None:
     if changed:
         was = ", ".join(f"{k}={before.get(k)}" for k in changed)
         raise IngestError(
-            f"此文件已按其他参数导入（批次 {batch_id}）/ this file was already imported (batch {batch_id}) "
-            f"with {was}; nothing changed"
+            f"此文件已按其他参数导入（批次 {batch_id}：{was}），未作任何更改；若确需改用新参数，请先联系数据管理员 / "
+            f"this file was already imported (batch {batch_id}) with {was}; nothing changed"
         )
 
 

@@ -357,7 +357,11 @@ def _chunks(source: Source, piece_bytes: int | None) -> Iterator[Chunk]:
     except IngestError:
         raise
     except Exception as exc:  # any reader failure on malformed bytes becomes the importer's error
-        raise IngestError(f"{source.path.name}: cannot be read as {source.format.upper()}: {exc}") from None
+        # the reader's own message may quote a line of the file (a name, a 学籍号): only its kind is shown
+        raise IngestError(
+            f"{source.path.name}: 无法按 {source.format.upper()} 读取（{type(exc).__name__}）；请在 Excel 中打开后"
+            f"另存为 .xlsx 或 CSV UTF-8 再导入 / cannot be read as {source.format.upper()} ({type(exc).__name__})"
+        ) from None
 
 
 def _line_numbers(start: int, count: int, skipped: set[int]) -> np.ndarray:
@@ -541,6 +545,7 @@ def _row_lines(piece: bytes, rows: int, options: _CsvOptions) -> np.ndarray:
         read = reader.line_num
     if len(starts) != rows:
         raise IngestError(
+            f"读取出错：两种读法的行数不一致（{len(starts)} / {rows}），未导入任何数据；请把文件交给数据管理员 / "
             f"Python's csv module reads {len(starts)} rows where Arrow read {rows} (a reader fault)"
         )
     return np.asarray(starts, dtype=np.int64)
@@ -790,7 +795,8 @@ def _open_workbook(path: Path):
         return openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # any failure on a malformed ZIP/XML becomes the importer's error
         raise IngestError(
-            f"{path.name}: not a readable XLSX workbook ({exc}) / 无法读取的Excel文件"
+            f"{path.name}: 无法读取的 Excel 文件（{type(exc).__name__}）；请在 Excel 中打开后重新另存为 .xlsx / "
+            f"not a readable XLSX workbook ({type(exc).__name__})"
         ) from None
 
 
@@ -801,15 +807,19 @@ def _xlsx_first_rows(path: Path) -> list[list[str]]:
         others = [ws.title for ws in wb.worksheets if ws is not wb.active and ws.max_row and ws.max_row > 1]
         if others:
             raise IngestError(
-                f"{path.name}: data on several sheets ({wb.active.title}, {', '.join(others)}): only one is "
-                "read per import; save each sheet as its own file / 一次只导入一个工作表，请分别保存后导入"
+                f"{path.name}: 多个工作表有数据（{wb.active.title}、{'、'.join(others)}），一次只导入一个工作表；请分别另存"
+                f"为单独的文件后导入 / data on several sheets ({wb.active.title}, {', '.join(others)}): save each "
+                "sheet as its own file"
             )
         rows = wb.active.iter_rows(min_row=1, max_row=_HEADER_SEARCH_ROWS, values_only=True)
         return [_without_trailing_blanks([cell_text(v) for v in row]) for row in rows]
     except IngestError:
         raise
     except Exception as exc:  # malformed sheet XML
-        raise IngestError(f"{path.name}: the first sheet cannot be read ({exc}) / 无法读取工作表") from None
+        raise IngestError(
+            f"{path.name}: 无法读取工作表（{type(exc).__name__}）；请在 Excel 中打开后重新另存为 .xlsx / the first sheet "
+            f"cannot be read ({type(exc).__name__})"
+        ) from None
     finally:
         wb.close()
 

@@ -214,8 +214,8 @@ def ensure_wave(conn: sa.Connection, wave_id: str) -> Wave:
     m = re.fullmatch(r"((?:19|20)\d{2})-(autumn|spring)", wave_id)
     if not m:
         raise IngestError(
-            f"wave {wave_id!r} does not exist and cannot be created from its name (use e.g. 2025-autumn)"
-            " / 普测批次不存在"
+            f"普测批次「{wave_id}」不存在，也无法从名称建立：请写作 2025-autumn 或 2026-spring / wave {wave_id!r} "
+            "does not exist and cannot be created from its name (use e.g. 2025-autumn)"
         )
     y, season = int(m.group(1)), m.group(2)
     if season == "autumn":
