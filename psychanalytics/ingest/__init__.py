@@ -52,7 +52,9 @@ def describe(kind: str) -> str:
       staff_number*  工号 / 教师编号 / 教师工号 / staff_number / staff_id — 工号; becomes a pseudonymous staff_id, never stored
     """
     if kind not in KINDS:
-        raise IngestError(f"没有「{kind}」这种导入类型；可用：{', '.join(KINDS)} / unknown import kind {kind!r}")
+        raise IngestError(
+            f"没有「{kind}」这种导入类型；可用：{', '.join(KINDS)} / unknown import kind {kind!r}"
+        )
     spec = KINDS[kind]
     lines = [spec.title]
     for f in spec.fields:

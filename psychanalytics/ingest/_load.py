@@ -531,7 +531,7 @@ class _Importer:
         rule = self.ctx.bare_id_card
         candidates: dict[int, list[str]] = {}
         for i, written in enumerate(numbers):
-            if written is None or not (written.isdigit() or p.bare_id_card(written)):
+            if written is None or not written[:17].isdigit():  # G-numbers and local L-numbers end here
                 continue
             forms = [written, "G" + written] if p.bare_id_card(written) else [written]
             if rule == "refuse" and len(forms) == 2:
@@ -690,16 +690,26 @@ class _Importer:
         A line is new when its record (a response, an enrolment, a staff row …) is not stored yet.
         Of the rows a line writes, those of the tables in ``Kind.compared`` are read back first;
         a value that differs is a change, or — under the ``keep`` policy (a screening file's
-        性别 for a student the store describes) — a correction not applied.
+        性别 for a student the store describes) — a correction not applied. Into a store that
+        holds none of those tables' rows yet (a first import), every line is new: nothing is read.
         """
         n = len(lines)
-        existed, changed = np.zeros(n, dtype=bool), [set() for _ in range(n)]
-        kept: list[set] = [set() for _ in range(n)]
-        for table, rows, mode in writes:
-            if table.name not in self._stored_tables or not isinstance(rows, dict):
-                continue
-            if any(isinstance(v, list | np.ndarray) and len(v) != n for v in rows.values()):
-                continue  # not one row per line (a subset, or several per line)
+        compared = [
+            (table, rows, mode)
+            for table, rows, mode in writes
+            if table.name in self._stored_tables
+            and isinstance(rows, dict)  # one row per line (not a subset, not several per line)
+            and not any(isinstance(v, list | np.ndarray) and len(v) != n for v in rows.values())
+        ]
+        counts = _compare.LineChanges()
+        if not compared:
+            counts.new = n
+            self.state.changes.add(counts)
+            return
+        existed: set[int] = set()
+        changed: dict[int, set[str]] = {}
+        kept: dict[int, set[str]] = {}
+        for table, rows, mode in compared:
             keys = [c.name for c in table.primary_key.columns]
             table_rows = _compare.rows_of(rows, n)
             stored = self.db.call(
@@ -709,27 +719,21 @@ class _Importer:
                 old = stored.get(tuple(row[k] for k in keys))
                 if old is None:
                     continue
-                existed[i] |= table.name in self.kind.records
-                names = {
-                    self._display(table, column)
-                    for column in _compare.differences(row, old, keep_blank=mode != "update")
-                }
-                (kept if mode == "keep" else changed)[i].update(names)
-        self._count(existed, changed, kept, lines)
-
-    def _count(self, existed, changed, kept, lines) -> None:
-        counts = _compare.LineChanges()
-        for i, line in enumerate(lines):
-            if changed[i]:
-                counts.changed += 1
-            elif existed[i]:
-                counts.unchanged += 1
-            else:
-                counts.new += 1
-            counts.cells.update(changed[i])
-            counts.not_applied.update(kept[i])
-            for name in kept[i]:
-                counts.not_applied_lines.setdefault(name, []).append(line)
+                if table.name in self.kind.records:
+                    existed.add(i)
+                differences = _compare.differences(row, old, keep_blank=mode != "update")
+                if differences:
+                    target = kept if mode == "keep" else changed
+                    target.setdefault(i, set()).update(self._display(table, c) for c in differences)
+        counts.changed = len(changed)
+        counts.unchanged = len(existed - changed.keys())
+        counts.new = n - counts.changed - counts.unchanged
+        for names in changed.values():
+            counts.cells.update(names)
+        for i, names in kept.items():
+            counts.not_applied.update(names)
+            for name in names:
+                counts.not_applied_lines.setdefault(name, []).append(lines[i])
         self.state.changes.add(counts)
 
     def _display(self, table: sa.Table, column: str) -> str:
