@@ -38,11 +38,14 @@ True
 
 from __future__ import annotations
 
-from psychanalytics.ingest._kinds import Kind
-from psychanalytics.ingest._load import KINDS, ImportResult, import_file, layout
+from psychanalytics.ingest._kind import Kind
+from psychanalytics.ingest._kinds import KINDS
+from psychanalytics.ingest._layout import layout
+from psychanalytics.ingest._load import import_file
 from psychanalytics.ingest._problems import REASONS, IngestError, Problem
 from psychanalytics.ingest._read import ENCODINGS, open_source
 from psychanalytics.ingest._report import REPORT_HEADERS, write_report
+from psychanalytics.ingest._result import ImportResult
 
 
 def describe(kind: str) -> str:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from psychanalytics.ingest import _parse as p
 from psychanalytics.ingest._headers import clean_text, match_key
-from psychanalytics.ingest._kinds import (
+from psychanalytics.ingest._kind import (
     AGE,
     CLASS,
     COHORT,
@@ -53,13 +53,13 @@ SCALE_ALIASES = {"交往焦虑": "对人焦虑", "敏感倾向": "过敏倾向"}
 """Platform names of MHT scales (docs/instruments.md §2.1) → the spec's Chinese scale name."""
 
 
-def build_screening(columns: Columns, ctx: Context) -> list[Write]:
+def build_screening(columns: Columns, context: Context) -> list[Write]:
     """Student, enrolment, response, reported-score, score and validity rows of accepted screening lines.
 
     Students and enrolments unknown to the database are created (the roster stays
     authoritative: existing rows are kept); responses and scores are upserted.
     """
-    wave, spec, batch = ctx.wave, ctx.spec, ctx.batch_id
+    wave, spec, batch = context.wave, context.spec, context.batch_id
     pids, get = columns["pid"], columns.get
     grades = get("grade")
     writes: list[Write] = [
@@ -116,14 +116,14 @@ def build_screening(columns: Columns, ctx: Context) -> list[Write]:
         if "platform_flag" in columns
         else {}
     )
-    if ctx.score and "items" in columns:
+    if context.score and "items" in columns:
         from psychanalytics import scoring
 
         scored = scoring.score(
             pd.DataFrame(codes_as_float(columns["items"]), columns=list(spec.item_columns)),
             spec.code,
-            informant=ctx.informant,
-            norm=ctx.norm,
+            informant=context.informant,
+            norm=context.norm,
         )
         split = scores_to_rows(scored, pids=pids, wave_id=wave.wave_id, instrument=spec.code, batch_id=batch)
         validity = [{**v, "platform_flag": flags.get(v["pid"])} for v in split["validity"]]
