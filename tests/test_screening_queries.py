@@ -57,6 +57,13 @@ def test_counts_in_the_database_equal_counts_in_pandas(engine, seed, students):
     rows = sheets(tables)
     valid = rows[rows["is_valid"]]
     scored = valid[valid["raw"].notna()]
+    students = sq.screen_positive_students(engine, instrument="phq9")
+    determined = valid[valid["determined"]]
+    got = students[["wave", "pid", "positive"]].itertuples(index=False, name=None)
+    want = (
+        determined[["wave", "pid", "positive"]].astype({"positive": int}).itertuples(index=False, name=None)
+    )
+    assert sorted(got) == sorted(want)
     for by in BY:
         keys = list(by)
         expected = grouped(valid, keys, n=("determined", _sum), count=("positive", _sum))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,10 +148,10 @@ def _fit_words(table: pd.DataFrame, level: str) -> str:
 
 
 def _sentences(
-    scale: tuple[str, str], names: list, stats: pd.DataFrame, reached: str, needs: str, holds: bool,
-    table: pd.DataFrame, diff: tuple[float, float, float], ci: float,
+    scale: tuple[str, str], names: list[tuple[str, str]], stats: pd.DataFrame, reached: str, needs: str,
+    holds: bool, table: pd.DataFrame, diff: tuple[float, float, float], ci: float,
 ) -> tuple[str, str]:  # fmt: skip
-    a, b = (str(x) for x in names)
+    (a, a_en), (b, b_en) = names
     failed = LEVELS[LEVELS.index(reached) + 1] if reached in LEVELS[:-1] else "configural"
     if not holds:
         zh = (
@@ -159,7 +160,7 @@ def _sentences(
             "而不是心理状况不同。"
         )
         en = (
-            f"The {scale[1]} reaches only {LEVEL_WORDS[reached][1]} between {a} and {b} "
+            f"The {scale[1]} reaches only {LEVEL_WORDS[reached][1]} between {a_en} and {b_en} "
             f"({_fit_words(table, failed)}), short of the {LEVEL_WORDS[needs][1]} this comparison needs: "
             "their means are not compared, as a difference could come from the groups reading the items "
             "differently rather than from how they feel."
@@ -173,8 +174,8 @@ def _sentences(
         f"{b} {mean_b:.1f} 分，相差 {difference:+.1f} 分（{level}置信区间 {low:+.1f} 至 {high:+.1f}）。"
     )
     en = (
-        f"The {scale[1]} reaches {LEVEL_WORDS[reached][1]} between {a} and {b}, so their means may be compared: "
-        f"{a} {mean_a:.1f}, {b} {mean_b:.1f}, a difference of {difference:+.1f} points ({level} CI {low:+.1f} to {high:+.1f})."
+        f"The {scale[1]} reaches {LEVEL_WORDS[reached][1]} between {a_en} and {b_en}, so their means may be compared: "
+        f"{a_en} {mean_a:.1f}, {b_en} {mean_b:.1f}, a difference of {difference:+.1f} points ({level} CI {low:+.1f} to {high:+.1f})."
     )
     return zh, en
 
@@ -187,6 +188,7 @@ def compare_groups(
     needs: str = "scalar",
     model: dict | str | None = None,
     scale_name: tuple[str, str] = ("量表得分", "scale score"),
+    group_names: Mapping[object, tuple[str, str]] | None = None,
     criteria: InvarianceCriteria = InvarianceCriteria(),
     ci: float = 0.95,
 ) -> GroupComparison:
@@ -211,6 +213,9 @@ def compare_groups(
         factor over all item columns.
     scale_name : (str, str)
         The scale's name in Chinese and English, for the sentences.
+    group_names : mapping, optional
+        Each group value's name in Chinese and English for the sentences
+        (``{"F": ("女生", "girls"), …}``); default the values themselves.
     criteria : InvarianceCriteria
         When a level holds (Chen 2007 by default).
     ci : float
@@ -299,7 +304,8 @@ def compare_groups(
         p_value = float(test.pvalue)
         size = effect_size(first, second, kind="hedges_g", ci=ci)
         effect, effect_low, effect_high = size.value, size.low, size.high
-    zh, en = _sentences(scale_name, names, stats, reached, needs, holds, fit.table, diff, ci)
+    words = [(group_names or {}).get(name, (str(name), str(name))) for name in names]
+    zh, en = _sentences(scale_name, words, stats, reached, needs, holds, fit.table, diff, ci)
     return GroupComparison(
         stats, needs, reached, holds, *diff, p_value, effect, effect_low, effect_high, zh, en, fit.table
     )

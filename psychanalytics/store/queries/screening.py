@@ -62,6 +62,8 @@ __all__ = [
     "coverage_counts",
     "cutoff_counts",
     "score_histogram",
+    "school_names",
+    "screen_positive_students",
     "score_summary",
     "screen_positive_counts",
     "screening_action_counts",
@@ -398,6 +400,38 @@ def screen_positive_counts(
     )
     out = _frame(engine, stmt, rows="sheets").drop(columns="sheets")
     return _sorted(_as_int(out, ["n", "count"]), by)
+
+
+def screen_positive_students(engine: sa.Engine, *, instrument: str) -> pd.DataFrame:
+    """One row per student and wave with a determined valid sheet: the input of a trend model.
+
+    Not a count: a model of repeated measures (:func:`psychanalytics.screening.trend`,
+    GEE clustered on schools) needs each student's result at each wave. For
+    researchers' models only; nothing here may be shown to leaders as it is.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pid``, ``wave``, the other :data:`GROUP_KEYS` of the wave's school year
+        and ``positive`` (1 screen-positive by the spec, else 0), ordered by
+        wave and pid.
+    """
+    sheets = _Sheets(instrument)
+    wave = screening_wave
+    context = _Context(sheets.pid, wave)
+    frm = context.join(sheets.frm.join(wave, wave.c.wave_id == sheets.wave_id))
+    stmt = (
+        sa.select(
+            sheets.pid.label("pid"),
+            *context.columns(GROUP_KEYS),
+            sa.case((sheets.positive, 1), else_=0).label("positive"),
+        )
+        .select_from(frm)
+        .where(sheets.where, sheets.determined)
+        .order_by(wave.c.window_start, sheets.pid)
+    )
+    out = _frame(engine, stmt)
+    return out.astype({"positive": "int64", "grade": "Int64"})
 
 
 def cutoff_counts(
@@ -784,6 +818,22 @@ def screening_action_counts(
     ).group_by(*outer)
     out = _as_int(_frame(engine, stmt, rows="n"), ["n", "raised", "confirmed", "referred"])
     return _sorted(out[columns], [*by, "reason"])
+
+
+def school_names(engine: sa.Engine) -> pd.DataFrame:
+    """The schools (public facts, for labels): ``school``, ``name``, ``stage``, ``location``, in id order.
+
+    Examples
+    --------
+    >>> from psychanalytics import store
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> school_names(engine).columns.tolist()
+    ['school', 'name', 'stage', 'location']
+    """
+    s = school.c
+    stmt = sa.select(s.school_id.label("school"), s.name, s.stage, s.location).order_by(s.school_id)
+    return _frame(engine, stmt)
 
 
 def _midnight(day) -> dt.datetime:
