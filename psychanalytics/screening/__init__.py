@@ -1,4 +1,5 @@
-"""Screening analytics: screen-positive rates with intervals, funnel plots, true prevalence, trends.
+"""Screening analytics: distributions with coverage, screen-positive rates with intervals, funnel plots,
+true prevalence, trends, cohorts, invariance-first group comparisons, screening → action.
 
 Pure statistics on small tidy frames of counts (``store.queries`` does the
 counting): no database, file, plot or print. Role names: ``n`` is always a
