@@ -36,6 +36,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/bench_alpha.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_outcomes.py
+	$(BIN)/python benchmarks/bench_screening.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm

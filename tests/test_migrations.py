@@ -56,6 +56,9 @@ def copy_rows(source: sa.Engine, url: str) -> None:
     with source.connect() as read, target.begin() as write:
         present = _columns(write)
         for table in schema.metadata.sorted_tables:
+            if table.name not in present:  # a table a later revision adds: the district leaves it empty
+                assert read.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
+                continue
             columns = [column for column in table.columns if column.name in present[table.name]]
             rows = read.execute(sa.select(*columns)).mappings().all()
             if rows:  # an empty list would execute one INSERT … DEFAULT VALUES
@@ -275,7 +278,8 @@ def _sqlite_folder(url: str) -> Path | None:
 
 
 def test_the_district_fills_every_table(district):
-    assert [name for name, n in store.table_counts(district).items() if n == 0] == []
+    # but the demo's planted schools: too few schools screen PHQ-9 in a district this small to plant any
+    assert [name for name, n in store.table_counts(district).items() if n == 0] == ["demo_planted_school"]
 
 
 def test_revisions_form_one_line_from_the_baseline():
@@ -344,9 +348,11 @@ def test_unversioned_store_upgrades_with_every_row_intact(unversioned, capsys):
     assert revision_of(unversioned) == migrations.head()
     assert content(unversioned, columns) == before
     assert audit_breaks(unversioned) == []
-    assert {name: len(rows) for name, rows in before.items()} == store.table_counts(
-        store.connect(unversioned)
-    )
+    counts = store.table_counts(store.connect(unversioned))
+    assert {name: len(rows) for name, rows in before.items()} == {
+        n: c for n, c in counts.items() if n in before
+    }
+    assert all(c == 0 for n, c in counts.items() if n not in before)  # tables later revisions add start empty
 
     folder = _sqlite_folder(unversioned)
     if folder:

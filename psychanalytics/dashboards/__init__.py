@@ -380,3 +380,6 @@ def serve(*, db: str | Path | None = None, port: int = 8866, open_browser: bool 
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+
+
+from psychanalytics.dashboards import screening as screening  # noqa: E402  (it uses figure_widget above)

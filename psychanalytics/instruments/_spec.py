@@ -260,6 +260,27 @@ class Accuracy:
 
 
 @dataclass(frozen=True)
+class ScreenPositive:
+    """What counts as screen-positive (筛查阳性) on an instrument, defined once.
+
+    A sheet is screen-positive when ``scale`` falls in ``band`` or a higher band
+    (of the band set it was scored with: the cut-off may depend on the informant
+    or norm, the band code does not), or when any of ``flags`` is true (PHQ-9
+    item 9 ≥ 1, however low the total). ``metric="standard"`` declares a cut-off
+    on standard scores (MHT total ≥ 65), which scoring never computes from raw
+    answers (DESIGN.md, decision 6): such an instrument has a definition but no
+    computed screen-positive count. ``source`` says where the rule comes from.
+    """
+
+    source: str
+    scale: str | None = None
+    band: str | None = None
+    flags: tuple[str, ...] = ()
+    metric: str = "raw"
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class InstrumentSpec:
     """A declarative instrument spec: items, coding, scales, bands, validity, flags, provenance."""
 
@@ -286,6 +307,7 @@ class InstrumentSpec:
     accuracy: tuple[Accuracy, ...] = ()
     notes: tuple[str, ...] = field(default=())
     options: Options | None = None
+    screen_positive: ScreenPositive | None = None
 
     @property
     def item_columns(self) -> tuple[str, ...]:
@@ -354,6 +376,31 @@ class InstrumentSpec:
         if metric == "raw":
             return band_set.ranges(top=s.range[1], whole=self.whole_scores(scale))
         return band_set.ranges(top=None, whole=False)
+
+    def positive_bands(self) -> tuple[str, ...]:
+        """Band codes of the screen-positive scale that count as screen-positive, lowest first.
+
+        The declared band and every band above it, in each band set of the
+        scale on the declared metric (one per informant or norm); empty when
+        screen-positive is defined by flags alone.
+
+        Examples
+        --------
+        >>> from psychanalytics import instruments
+        >>> instruments.get("phq9").positive_bands()
+        ('moderate', 'moderately_severe', 'severe')
+        >>> instruments.get("scl90").positive_bands(), instruments.get("scl90").screen_positive.flags
+        ((), ('screen_positive',))
+        """
+        rule = self.screen_positive
+        if rule is None or rule.scale is None:
+            return ()
+        codes: list[str] = []
+        for band_set in self.scale(rule.scale).bands:
+            if band_set.metric == rule.metric:
+                above = band_set.codes[band_set.codes.index(rule.band) :]
+                codes += [c for c in above if c not in codes]
+        return tuple(codes)
 
     def accuracy_at(self, scale: str, at_least: float) -> Accuracy:
         """The published accuracy of the cut-off ``scale >= at_least``.
@@ -476,6 +523,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> InstrumentSpec:
             "accuracy",
             "notes",
             "options",
+            "screen_positive",
         ),
     )
     d["version"] = str(d["version"])
@@ -521,6 +569,15 @@ def spec_from_dict(data: Mapping[str, Any]) -> InstrumentSpec:
         )
         for i, a in enumerate(d.get("accuracy", ()))
     )
+    if d.get("screen_positive") is not None:
+        rule = _take(
+            d["screen_positive"],
+            f"{where}.screen_positive",
+            ("source",),
+            ("scale", "band", "flags", "metric", "note"),
+        )
+        rule["flags"] = tuple(rule.get("flags", ()))
+        d["screen_positive"] = ScreenPositive(**rule)
     spec = InstrumentSpec(**d)
     _check(spec)
     return spec
@@ -616,6 +673,34 @@ def _check(spec: InstrumentSpec) -> None:
         for count in (a.n_cases, a.n_noncases):
             if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
                 raise SpecError(f"{w}: n_cases and n_noncases must be whole numbers >= 1, got {count!r}")
+    if spec.screen_positive is not None:
+        _check_screen_positive(spec)
     cutoffs = [(a.scale, a.at_least) for a in spec.accuracy]
     if len(set(cutoffs)) != len(cutoffs):
         raise SpecError(f"{where}: two accuracy entries for one cut-off in {cutoffs}")
+
+
+def _check_screen_positive(spec: InstrumentSpec) -> None:
+    """A band of a known scale present in every band set on its metric, and/or known flags; a source."""
+    rule, where = spec.screen_positive, f"{spec.code}.screen_positive"
+    if not str(rule.source).strip():
+        raise SpecError(f"{where}: a source is required")
+    if rule.metric not in METRICS:
+        raise SpecError(f"{where}: metric {rule.metric!r} not in {METRICS}")
+    if (rule.scale is None) != (rule.band is None):
+        raise SpecError(f"{where}: scale and band go together (the band of that scale from which on)")
+    if rule.scale is None and not rule.flags:
+        raise SpecError(f"{where}: needs a scale and band, flags, or both")
+    unknown = [f for f in rule.flags if f not in {flag.name for flag in spec.flags}]
+    if unknown:
+        raise SpecError(f"{where}: unknown flag(s) {unknown}; flags: {[f.name for f in spec.flags]}")
+    if rule.scale is None:
+        return
+    if rule.scale not in spec.scale_codes:
+        raise SpecError(f"{where}: unknown scale {rule.scale!r}")
+    band_sets = [b for b in spec.scale(rule.scale).bands if b.metric == rule.metric]
+    if not band_sets or any(rule.band not in b.codes for b in band_sets):
+        raise SpecError(
+            f"{where}: band {rule.band!r} must be in every {rule.metric} band set of {rule.scale!r}: "
+            f"{[b.codes for b in band_sets]}"
+        )

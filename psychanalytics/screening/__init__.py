@@ -1,4 +1,5 @@
-"""Screening analytics: screen-positive rates with intervals, funnel plots, true prevalence, trends.
+"""Screening analytics: distributions with coverage, screen-positive rates with intervals, funnel plots,
+true prevalence, trends, cohorts, invariance-first group comparisons, screening → action.
 
 Pure statistics on small tidy frames of counts (``store.queries`` does the
 counting): no database, file, plot or print. Role names: ``n`` is always a
@@ -25,6 +26,16 @@ Examples
 2      C         0.2  0.089  0.391
 """
 
+from psychanalytics.screening._action import STEPS, screening_action
+from psychanalytics.screening._cohorts import CohortResult, cohorts
+from psychanalytics.screening._compare import (
+    GroupComparison,
+    InvarianceCriteria,
+    compare_groups,
+    invariance_level,
+)
+from psychanalytics.screening._coverage import COVERAGE_COLUMNS, coverage, with_coverage
+from psychanalytics.screening._distributions import band_shares, mean_scores, score_distribution
 from psychanalytics.screening._funnel import (
     FunnelResult,
     expected_counts,
@@ -43,18 +54,32 @@ from psychanalytics.screening._two_stage import (
 )
 
 __all__ = [
+    "COVERAGE_COLUMNS",
+    "STEPS",
+    "CohortResult",
     "FunnelResult",
+    "GroupComparison",
+    "InvarianceCriteria",
     "TrendResult",
     "TruePrevalence",
+    "band_shares",
+    "cohorts",
+    "compare_groups",
+    "coverage",
     "design_effect",
     "expected_counts",
     "funnel",
     "funnel_limits",
+    "invariance_level",
+    "mean_scores",
     "overdispersion_estimate",
     "prevalence",
     "proportion_ci",
+    "score_distribution",
+    "screening_action",
     "screening_yield",
     "trend",
     "true_prevalence",
     "two_phase_prevalence",
+    "with_coverage",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from psychanalytics.screening._frames import check_level, choice
@@ -97,3 +98,14 @@ def proportion_ci(count, n, *, method: str = "wilson", ci: float = 0.95):
     if scalar:
         return float(low), float(high)
     return low, high
+
+
+def with_interval(frame: pd.DataFrame, method: str, ci: float) -> pd.DataFrame:
+    """``proportion``, ``low``, ``high`` of ``count / n`` (missing where ``n = 0``)."""
+    n, count = frame["n"].to_numpy(dtype=float), frame["count"].to_numpy(dtype=float)
+    low, high, proportion = (np.full(len(frame), np.nan) for _ in range(3))
+    some = n > 0
+    if some.any():
+        low[some], high[some] = proportion_ci(count[some], n[some], method=method, ci=ci)
+        proportion[some] = count[some] / n[some]
+    return frame.assign(proportion=proportion, low=low, high=high)

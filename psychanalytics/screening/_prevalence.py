@@ -111,25 +111,47 @@ def design_effect(
     check_not_above(counts, "count", "n", what="counts")
     _refuse_missing_keys(counts, (*by, cluster), what="counts")
     per_cluster = sum_by(counts, (*by, cluster), ["n", "count"])
-    per_cluster = per_cluster[per_cluster["n"] > 0].astype({"n": float, "count": float})
-    per_cluster = per_cluster.assign(
-        clusters=1,
-        n_squared=per_cluster["n"] ** 2,
-        y_squared_over_n=per_cluster["count"] ** 2 / per_cluster["n"],
+    per_cluster = per_cluster.assign(total=per_cluster["count"], total_sq=per_cluster["count"])
+    g = anova_icc(per_cluster, by)
+    rho = g["icc"] if icc is None else pd.Series(float(icc), index=g.index)
+    deff = (1 + (g["cluster_size"] - 1) * rho.clip(lower=0)).fillna(1.0)
+    out = g[[*by, "clusters", "n"]].assign(count=g["total"]).astype({"clusters": int, "n": int, "count": int})
+    return out.assign(cluster_size=g["cluster_size"], icc=rho, design_effect=deff)
+
+
+def anova_icc(per_cluster: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
+    """One-way ANOVA intraclass correlation of each group from its clusters' sums (Fleiss 1981).
+
+    ``per_cluster`` holds one row per group and cluster: the ``by`` columns,
+    ``n`` (students), ``total`` (sum of the outcome) and ``total_sq`` (sum of
+    its squares; for a 0/1 outcome both are the count). Returns one row per
+    group: the ``by`` columns, ``clusters`` (with ``n > 0``), ``n``, ``total``,
+    ``cluster_size`` (``sum(n_i^2) / N``) and ``icc``, with
+
+    .. math::
+
+        MSB = \\frac{\\sum S_i^2/n_i - S^2/N}{k-1},\\quad
+        MSW = \\frac{\\sum Q_i - \\sum S_i^2/n_i}{N-k},\\quad
+        n_0 = \\frac{N - \\sum n_i^2/N}{k-1},\\quad
+        \\rho = \\frac{MSB - MSW}{MSB + (n_0-1)\\,MSW}
+
+    for cluster sums ``S_i`` and sums of squares ``Q_i``; ``NaN`` where
+    undefined (one cluster, no variation).
+    """
+    cells = per_cluster[per_cluster["n"] > 0].astype({"n": float, "total": float, "total_sq": float})
+    cells = cells.assign(
+        clusters=1, n_squared=cells["n"] ** 2, s_squared_over_n=cells["total"] ** 2 / cells["n"]
     )
-    g = sum_by(per_cluster, by, ["clusters", "n", "count", "n_squared", "y_squared_over_n"])
-    big_n, y, k = g["n"], g["count"], g["clusters"]
+    g = sum_by(cells, by, ["clusters", "n", "total", "total_sq", "n_squared", "s_squared_over_n"])
+    big_n, s, k = g["n"], g["total"], g["clusters"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        msb = (g["y_squared_over_n"] - y**2 / big_n) / (k - 1)
-        msw = (y - g["y_squared_over_n"]) / (big_n - k)
+        msb = (g["s_squared_over_n"] - s**2 / big_n) / (k - 1)
+        msw = (g["total_sq"] - g["s_squared_over_n"]) / (big_n - k)
         n0 = (big_n - g["n_squared"] / big_n) / (k - 1)
         estimate = (msb - msw) / (msb + (n0 - 1) * msw)
-    estimate = estimate.where(np.isfinite(estimate))
-    rho = estimate if icc is None else pd.Series(float(icc), index=g.index)
-    size = g["n_squared"] / big_n
-    deff = (1 + (size - 1) * rho.clip(lower=0)).fillna(1.0)
-    out = g[[*by, "clusters", "n", "count"]].astype({"clusters": int, "n": int, "count": int})
-    return out.assign(cluster_size=size, icc=rho, design_effect=deff)
+    return g[[*by, "clusters", "n", "total"]].assign(
+        cluster_size=g["n_squared"] / big_n, icc=estimate.where(np.isfinite(estimate))
+    )
 
 
 def prevalence(

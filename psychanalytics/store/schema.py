@@ -615,6 +615,33 @@ archive_transfer = sa.Table(
     _batch_id(),
 )
 
+# --- synthetic demo only ------------------------------------------------------------------
+
+demo_planted_school = sa.Table(
+    "demo_planted_school",
+    metadata,
+    _school_id(primary_key=True),
+    _col(
+        "direction",
+        sa.String(8),
+        "internal",
+        _in("direction", ("higher", "lower"), "direction"),
+        nullable=False,
+        doc="synthetic demo only: the planted school's true screen-positive rate is higher or lower",
+    ),
+    _col(
+        "distress_shift",
+        sa.Float,
+        "internal",
+        nullable=False,
+        doc="synthetic demo only: shift of the school's students' latent distress, in SDs",
+    ),
+    comment=(
+        "synthetic demo only: the schools the demo generator planted with a truly different screen-positive "
+        "rate, so that estimators (funnel plots) can be checked against the truth; a real store leaves it empty"
+    ),
+)
+
 # --- store metadata --------------------------------------------------------------------
 
 store_meta = sa.Table(

@@ -97,7 +97,8 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
     screened = student_consent["guardian_consent"].to_numpy() & ~(
         student_consent["withdrawn_on"].to_numpy() <= wave_start.to_numpy()
     )
-    theta = _screening.distress(enrol, student_frame, rng_for(seed, "distress"))
+    planted = _screening.planted_schools(enrol, rng_for(seed, "planted"))
+    theta = _screening.distress(enrol, student_frame, rng_for(seed, "distress"), planted=planted)
     waves = _screening.waves(enrol, theta, screened, rng_for(seed, "screening"))
     scored_by_wave = [{s.instrument: _score(s) for s in sheets} for _, sheets in waves]
     screen = _screen_frame(enrol, waves, scored_by_wave)
@@ -141,6 +142,7 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
         "crisis_event": events,
         "archive_category": _crisis.archive_categories(enrol, screen, case_frame, rng_for(seed, "archive")),
         "archive_transfer": _crisis.archive_transfers(enrol, rng_for(seed, "transfers")),
+        "demo_planted_school": planted,
     }
 
 

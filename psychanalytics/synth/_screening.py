@@ -15,6 +15,16 @@ social-desirability trait that is higher in younger grades.
 
 A few per cent of sheets have missing items, and a few per cent of eligible
 students miss each wave (absent or without guardian consent).
+
+Planted schools
+---------------
+In a district with at least :data:`MIN_SCHOOLS_TO_PLANT` schools screening
+PHQ-9 (grade 7 and up), two schools get a distress shift of
+``+PLANTED_SHIFT`` and one of ``-PLANTED_SHIFT`` on top of their random effect,
+every year: their true screen-positive rates are really higher (about twice
+the district's on PHQ-9) or lower (about half). They are drawn from the
+larger half of those schools, so that a funnel plot has the power to find
+them. The truth goes to ``demo_planted_school`` only (:func:`planted_schools`).
 """
 
 from __future__ import annotations
@@ -29,6 +39,11 @@ LOADING = {"phq9": 0.75, "gad7": 0.75, "mht": 0.6}
 MIN_GRADE = {"mht": 4, "phq9": 7, "gad7": 7}
 N_ITEMS = {"mht": 100, "phq9": 9, "gad7": 7}
 ABSENT_RATE = 0.025
+PLANTED_SHIFT = 1.2
+"""Distress shift (in SDs of the latent trait) of a planted school's students."""
+MIN_SCHOOLS_TO_PLANT = 12
+"""Fewest schools screening PHQ-9 for which schools are planted: with fewer, a funnel plot's overdispersion
+estimate has too few schools to stand on, and three planted ones would be a quarter of them."""
 
 # graded-response parameters: discrimination a, thresholds b1 < b2 < b3 (logistic metric)
 _PHQ9_A = np.array([2.4, 2.5, 2.0, 2.0, 1.8, 2.2, 2.0, 1.8, 2.2])
@@ -81,8 +96,34 @@ class Sheets:
     seconds: np.ndarray  # int64
 
 
-def distress(enrol: pd.DataFrame, student_frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """General distress for each enrolment row (student × school year)."""
+def planted_schools(enrol: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The planted schools: ``school_id``, ``direction`` (``higher``/``lower``) and ``distress_shift``.
+
+    Two higher and one lower, drawn from the larger half (by students in grade
+    7 and up over the five years) of the schools screening PHQ-9; none when
+    fewer than :data:`MIN_SCHOOLS_TO_PLANT` schools do.
+    """
+    older = enrol[enrol["grade"] >= MIN_GRADE["phq9"]]
+    sizes = older.groupby("school_id").size().sort_values(ascending=False, kind="stable")
+    if len(sizes) < MIN_SCHOOLS_TO_PLANT:
+        return pd.DataFrame({"school_id": [], "direction": [], "distress_shift": []}).astype(
+            {"school_id": str, "direction": str, "distress_shift": float}
+        )
+    larger = sizes.index[: len(sizes) // 2].to_numpy()
+    chosen = rng.choice(larger, size=3, replace=False)
+    return pd.DataFrame(
+        {
+            "school_id": chosen,
+            "direction": ["higher", "higher", "lower"],
+            "distress_shift": [PLANTED_SHIFT, PLANTED_SHIFT, -PLANTED_SHIFT],
+        }
+    ).sort_values("school_id", ignore_index=True)
+
+
+def distress(
+    enrol: pd.DataFrame, student_frame: pd.DataFrame, rng: np.random.Generator, *, planted: pd.DataFrame
+) -> np.ndarray:
+    """General distress for each enrolment row (student × school year); ``planted`` schools shifted."""
     n_students, n_years = len(student_frame), int(enrol["year"].max()) + 1
     eta = np.empty((n_students, n_years))
     eta[:, 0] = rng.standard_normal(n_students)
@@ -90,6 +131,8 @@ def distress(enrol: pd.DataFrame, student_frame: pd.DataFrame, rng: np.random.Ge
         eta[:, y] = RHO * eta[:, y - 1] + np.sqrt(1 - RHO**2) * rng.standard_normal(n_students)
     schools = np.unique(enrol["school_id"])
     school_effect = dict(zip(schools, rng.normal(0.0, 0.15, len(schools)), strict=True))
+    for school_id, shift in zip(planted["school_id"], planted["distress_shift"], strict=True):
+        school_effect[school_id] += shift
     girl = (student_frame["gender"].to_numpy() == "F")[enrol["student"].to_numpy()]
     return (
         eta[enrol["student"].to_numpy(), enrol["year"].to_numpy()]

@@ -390,3 +390,6 @@ NOTEBOOK_RENDERER = "plotly_mimetype+notebook"
 def use_notebook_renderer() -> None:
     """Make :data:`NOTEBOOK_RENDERER` the default for figures a notebook displays."""
     pio.renderers.default = NOTEBOOK_RENDERER
+
+
+from psychanalytics.viz import screening as screening  # noqa: E402  (it builds on the helpers above)

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from psychanalytics.store.queries import screening
 from psychanalytics.store.schema import (
     enrolment,
     response,
@@ -54,6 +55,7 @@ __all__ = [
     "data_as_of",
     "is_synthetic",
     "screened_per_wave",
+    "screening",
     "staffing_coverage",
 ]
 
