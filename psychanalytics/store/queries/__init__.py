@@ -37,6 +37,7 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from psychanalytics.store.queries import crisis
 from psychanalytics.store.schema import (
     enrolment,
     response,
@@ -51,6 +52,7 @@ from psychanalytics.store.schema import (
 __all__ = [
     "BY_COLUMNS",
     "band_distribution",
+    "crisis",
     "data_as_of",
     "is_synthetic",
     "screened_per_wave",
