@@ -15,13 +15,15 @@ _KINDS = ("stages", "levels", "sources", "archive_categories")
 
 @dataclass(frozen=True)
 class WarningLevel:
-    """How one severity is shown: label (Chinese, English), the colour's Chinese name and its hex code."""
+    """How one severity is shown: label (Chinese, English), the colour's Chinese name, its hex code for
+    areas and a darker one for lines."""
 
     severity: int
     label_zh: str
     label_en: str
     colour_zh: str
     colour: str
+    line_colour: str
 
 
 @dataclass(frozen=True)

@@ -37,14 +37,18 @@ from psychanalytics.privacy import shown_text
 
 __all__ = [
     "FONT_FAMILY",
+    "archive_coverage_bars",
     "THEME",
     "band_bars",
     "band_colours",
     "band_label",
     "band_legend",
     "bilingual",
+    "open_case_ageing",
     "risk_colours",
     "screened_bars",
+    "stage_funnel",
+    "stage_time_curves",
     "staffing_bars",
     "tick_label",
 ]
@@ -167,7 +171,7 @@ def _texts(frame: pd.DataFrame, column: str, template: str = "{:,}", *, scale: f
 
 def _values(series: pd.Series, *, scale: float = 1) -> list[float]:
     """Bar heights: blanked values become ``nan`` (no bar)."""
-    return (series.astype("Float64") * scale).fillna(float("nan")).tolist()
+    return (series.astype("Float64") * scale).to_numpy(dtype=float, na_value=float("nan")).tolist()
 
 
 def tick_label(label: object, *, width: int = 6) -> str:
@@ -390,3 +394,12 @@ NOTEBOOK_RENDERER = "plotly_mimetype+notebook"
 def use_notebook_renderer() -> None:
     """Make :data:`NOTEBOOK_RENDERER` the default for figures a notebook displays."""
     pio.renderers.default = NOTEBOOK_RENDERER
+
+
+# domain builders use the helpers above, so they are imported last
+from psychanalytics.viz.crisis import (  # noqa: E402
+    archive_coverage_bars,
+    open_case_ageing,
+    stage_funnel,
+    stage_time_curves,
+)
