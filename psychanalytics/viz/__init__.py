@@ -169,6 +169,20 @@ def _texts(frame: pd.DataFrame, column: str, template: str = "{:,}", *, scale: f
     ]
 
 
+def _share_of_n(frame: pd.DataFrame, unit: str, template: str) -> list[str]:
+    """Bar labels ``75%<br>9/12校``: the share, then ``count/n`` and ``unit`` (the marker alone when blanked)."""
+    return [
+        f"{share}<br>{count}/{n}{unit}" if pd.notna(p) else share
+        for share, count, n, p in zip(
+            _texts(frame, "proportion", template, scale=100),
+            _texts(frame, "count"),
+            _texts(frame, "n"),
+            frame["proportion"],
+            strict=True,
+        )
+    ]
+
+
 def _values(series: pd.Series, *, scale: float = 1) -> list[float]:
     """Bar heights: blanked values become ``nan`` (no bar)."""
     return (series.astype("Float64") * scale).to_numpy(dtype=float, na_value=float("nan")).tolist()
@@ -355,16 +369,7 @@ def staffing_bars(frame: pd.DataFrame) -> go.Figure:
     ('75%<br>9/12校',)
     """
     _require(frame, ["school_year", "count", "n", "proportion"], "staffing_bars")
-    text = [
-        f"{share}<br>{count}/{n}校" if pd.notna(p) else share
-        for share, count, n, p in zip(
-            _texts(frame, "proportion", "{:.0f}%", scale=100),
-            _texts(frame, "count"),
-            _texts(frame, "n"),
-            frame["proportion"],
-            strict=True,
-        )
-    ]
+    text = _share_of_n(frame, "校", "{:.0f}%")
     fig = _figure(
         bilingual("专职心理教师配备率", "schools with a full-time psychology teacher"),
         bilingual("学年", "school year"),

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from psychanalytics import crisis
-from psychanalytics.viz import THEME, _figure, _require, _texts, _values, bilingual, tick_label
+from psychanalytics.viz import THEME, _figure, _require, _share_of_n, _texts, _values, bilingual, tick_label
 
 __all__ = ["archive_coverage_bars", "open_case_ageing", "stage_funnel", "stage_time_curves"]
 
@@ -361,16 +361,7 @@ def archive_coverage_bars(cells: pd.DataFrame, *, x: str = "school_year") -> go.
     ('95.0%<br>950/1,000人',)
     """
     _require(cells, [x, "count", "n", "proportion"], "archive_coverage_bars")
-    text = [
-        f"{share}<br>{count}/{n}人" if pd.notna(p) else share
-        for share, count, n, p in zip(
-            _texts(cells, "proportion", "{:.1f}%", scale=100),
-            _texts(cells, "count"),
-            _texts(cells, "n"),
-            cells["proportion"],
-            strict=True,
-        )
-    ]
+    text = _share_of_n(cells, "人", "{:.1f}%")
     fig = _figure(
         bilingual(
             "心理档案建档率（虚线：每生一档）", "students with an archive record (dashed: every student)"
