@@ -165,6 +165,7 @@ def test_events_come_back_as_written_and_give_the_same_histories(filled):
     assert cases.loc["D", "sessions"] == 1 and cases.loc["D", "last_contact_at"] == pd.Timestamp("2025-01-20")
     assert queries.crisis_events(filled, school="S2")["case_id"].unique().tolist() == ["D", "E", "F", "J"]
     assert queries.crisis_as_of(filled) == dt.datetime(2025, 3, 1, 8, 0)
+    assert queries.crisis_as_of(filled, now=AS_OF.to_pydatetime()) == dt.datetime(2024, 12, 22, 8, 0)
 
 
 def test_sessions_are_those_of_students_with_a_case_at_that_school(filled):

@@ -145,10 +145,7 @@ def _single_times(events: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFra
         _problem(
             late,
             "after_as_of",
-            _stage_zh(late["crisis_stage"])
-            + " "
-            + _when(late["occurred_at"])
-            + f" 晚于截止时间 {as_of:{_TIME}}",
+            _stage_zh(late["crisis_stage"]) + _when(late["occurred_at"]) + f" 晚于截止时间 {as_of:{_TIME}}",
         )
     )
     counts = events.groupby(["case_id", "crisis_stage"])["occurred_at"].transform("size")

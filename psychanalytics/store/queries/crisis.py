@@ -111,10 +111,15 @@ def crisis_sessions(engine: sa.Engine, *, school: str | None = None) -> pd.DataF
     return out
 
 
-def crisis_as_of(engine: sa.Engine) -> dt.datetime | None:
-    """The latest crisis event in the store (``None`` without one): a default as-of time for open cases."""
+def crisis_as_of(engine: sa.Engine, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The latest crisis event up to ``now`` (default: the clock), ``None`` without one: a default as-of time.
+
+    An event dated after ``now`` is a typing error (a year typed 2035), not the data's as-of time.
+    """
+    now = dt.datetime.now() if now is None else now
+    stmt = sa.select(sa.func.max(crisis_event.c.occurred_at)).where(crisis_event.c.occurred_at <= now)
     with engine.connect() as conn:
-        latest = conn.execute(sa.select(sa.func.max(crisis_event.c.occurred_at))).scalar_one()
+        latest = conn.execute(stmt).scalar_one()
     return None if latest is None else pd.Timestamp(latest).to_pydatetime()
 
 
