@@ -13,6 +13,12 @@ from psychanalytics.crisis._conventions import (
     warning_scale,
     warning_scales,
 )
+from psychanalytics.crisis._followup import (
+    FOLLOWUP_COLUMNS,
+    followup_list,
+    item9_answer,
+    screen_positive_bands,
+)
 from psychanalytics.crisis._histories import PATHWAY, PROBLEMS, CaseHistories, case_histories, school_term
 from psychanalytics.crisis._pathway import FUNNEL_FROM, funnel, open_cases, repeat_warnings
 from psychanalytics.crisis._survival import SurvivalResult, survival
@@ -20,6 +26,7 @@ from psychanalytics.crisis._timing import INTERVALS, StageTimes, stage_durations
 from psychanalytics.crisis._views import SCHOOL_CASE_COLUMNS, school_cases
 
 __all__ = [
+    "FOLLOWUP_COLUMNS",
     "FUNNEL_FROM",
     "INTERVALS",
     "PATHWAY",
@@ -35,12 +42,15 @@ __all__ = [
     "archive_transfers",
     "case_histories",
     "codes",
+    "followup_list",
     "funnel",
+    "item9_answer",
     "name",
     "open_cases",
     "repeat_warnings",
     "school_cases",
     "school_term",
+    "screen_positive_bands",
     "stage_durations",
     "stage_times",
     "survival",
