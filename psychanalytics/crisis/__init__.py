@@ -23,7 +23,7 @@ from psychanalytics.crisis._histories import PATHWAY, PROBLEMS, CaseHistories, c
 from psychanalytics.crisis._pathway import FUNNEL_FROM, funnel, open_cases, repeat_warnings
 from psychanalytics.crisis._survival import SurvivalResult, survival
 from psychanalytics.crisis._timing import INTERVALS, StageTimes, stage_durations, stage_times
-from psychanalytics.crisis._views import SCHOOL_CASE_COLUMNS, school_cases
+from psychanalytics.crisis._views import SCHOOL_CASE_COLUMNS, school_cases, school_problems
 
 __all__ = [
     "FOLLOWUP_COLUMNS",
@@ -49,6 +49,7 @@ __all__ = [
     "open_cases",
     "repeat_warnings",
     "school_cases",
+    "school_problems",
     "school_term",
     "screen_positive_bands",
     "stage_durations",

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from psychanalytics.crisis._conventions import WarningScale, name, warning_scale
+from psychanalytics.crisis._histories import PROBLEMS
 
 SCHOOL_CASE_COLUMNS = (
     "case_id",
@@ -104,3 +105,29 @@ def school_cases(
         ["_closed", "stalled", "_severity", "_days"], ascending=[True, False, True, True]
     )
     return out.loc[order.index].reset_index(drop=True)
+
+
+def school_problems(problems: pd.DataFrame, school: str) -> pd.DataFrame:
+    """The data problems of one school's cases, for the staff who correct its records.
+
+    ``problems``: ``CaseHistories.problems``. Returns that school's rows with
+    the stage and the problem in Chinese: ``case_id, stage, problem, detail``.
+
+    >>> problems = pd.DataFrame({"case_id": ["C1", "C2"], "school": ["S1", "S2"],
+    ...                          "crisis_stage": ["confirmed", "raised"],
+    ...                          "problem": ["duplicate_stage", "missing_stage"], "detail": ["…", "…"]})
+    >>> school_problems(problems, "S1")
+      case_id stage     problem detail
+    0      C1  评估确认  同一阶段记录多次      …
+    """
+    if not isinstance(school, str):
+        raise TypeError(f"school_problems: give one school id, got {school!r}")
+    own = problems[problems["school"] == school]
+    return pd.DataFrame(
+        {
+            "case_id": own["case_id"],
+            "stage": own["crisis_stage"].map(lambda code: name("stages", code)),
+            "problem": own["problem"].map(lambda code: PROBLEMS[code].split(" / ")[0]),
+            "detail": own["detail"],
+        }
+    ).reset_index(drop=True)

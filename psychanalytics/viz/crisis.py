@@ -340,7 +340,10 @@ def open_case_ageing(cells: pd.DataFrame, *, limit_days: int = 30) -> go.Figure:
             textposition="top center",
             showlegend=False,
             hoverinfo="skip",
+            cliponaxis=False,
         )
+        lines = int(notes.str.count("<br>").max()) + 1
+        fig.update_yaxes(range=[0, max(float(tops.max()), 1.0) * (1 + 0.12 * lines)])
     fig.update_layout(
         barmode="stack",
         legend=dict(traceorder="normal", title_text=f"距上次跟进（超过 {limit_days} 天为停滞）"),
@@ -378,18 +381,20 @@ def archive_coverage_bars(cells: pd.DataFrame, *, x: str = "school_year") -> go.
         else [tick_label(v) for v in cells[x].astype(str)],
         y=_values(cells["proportion"], scale=100),
         text=text,
-        textposition="outside",
+        textposition="inside",
+        insidetextanchor="end",
+        textfont=dict(color="white"),
         constraintext="none",
         cliponaxis=False,
         marker_color="#009E73",
         hovertemplate="%{x}: %{text}<extra></extra>",
         name="建档率",
     )
-    fig.add_hline(
-        y=100,
-        line=dict(color="#888", dash="dash"),
-        annotation_text="目标：每生一档",
-        annotation_position="top left",
-    )
-    fig.update_yaxes(range=[0, 115], ticksuffix="%")
+    blank = cells["proportion"].isna().to_numpy()
+    if blank.any():  # no bar to hold the label: the marker stands on the axis
+        fig.add_scatter(x=[t for t, b in zip(fig.data[0].x, blank, strict=True) if b], y=[0] * int(blank.sum()),
+                        text=[t for t, b in zip(text, blank, strict=True) if b], mode="text",
+                        textposition="top center", showlegend=False, hoverinfo="skip")  # fmt: skip
+    fig.add_hline(y=100, line=dict(color="#888", dash="dash"))
+    fig.update_yaxes(range=[0, 105], ticksuffix="%", dtick=20)
     return fig
