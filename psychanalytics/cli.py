@@ -1,4 +1,4 @@
-"""Command line: ``psychanalytics demo | init | upgrade | serve | import``.
+"""Command line: ``psychanalytics demo | init | upgrade | serve | import | followup``.
 
 Every subcommand takes ``--db`` (a SQLite path or a SQLAlchemy URL; default
 ``PSYCHANALYTICS_DB`` or ``data/demo.sqlite``).
@@ -274,6 +274,48 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_followup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from psychanalytics import followup, ingest, store
+    from psychanalytics.config import Settings
+
+    key_file = Path(args.key_file or Settings.from_env().key_file).expanduser()
+    engine = None
+    try:
+        if not key_file.is_file():
+            raise followup.FollowupError(
+                f"密钥文件不存在：{key_file} / key file not found (the store's own key is needed)"
+            )
+        engine = store.connect_existing(args.db)
+        done = followup.write_followup_list(
+            engine,
+            wave=args.wave,
+            school=args.school,
+            roster=args.roster,
+            key=key_file.read_bytes(),
+            out=args.out,
+        )
+    except (followup.FollowupError, ingest.IngestError, OSError, sa.exc.SQLAlchemyError) as exc:
+        print(f"未生成随访名单 / no follow-up list written: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if engine is not None:
+            engine.dispose()
+    print(f"随访名单 / follow-up list: {done.path}  ({done.school_name}, {done.wave})")
+    print(f"  本校被筛出 / flagged at the school   {done.flagged:>6,}")
+    print(f"  已列入名单 / listed                  {done.listed:>6,}")
+    print(f"  不在名册中 / not on the roster       {done.not_on_roster:>6,}")
+    if done.roster_without_number:
+        print(
+            f"  名册中无学籍号的行 / roster lines without 学籍号 {done.roster_without_number:,}（未能对应 / not matched）"
+        )
+    print(f"  已记入审计日志 / recorded in the audit log (#{done.audit_seq}: school, wave and counts only)")
+    return 0
+
+
 def _path_or_none(path) -> str | None:
     return None if path is None else str(path)
 
@@ -379,6 +421,25 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--no-score", action="store_true", help="store item responses only; do not score")
     imp.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     imp.set_defaults(handler=_cmd_import)
+
+    follow = sub.add_parser(
+        "followup",
+        help="write a school's follow-up list of the students a wave flagged (随访名单, XLSX) / 生成随访名单",
+        description="Students of one school a wave flagged (a total in the screen-positive band, or PHQ-9 item 9 "
+        "however low the total), re-identified from the school's own roster with the pseudonym key; the list "
+        "is recorded in the audit log (school, wave, counts). The XLSX holds names: keep it within the school.",
+    )
+    _add_db(follow)
+    follow.add_argument("--wave", required=True, help="screening wave id, e.g. 2025-autumn")
+    follow.add_argument("--school", required=True, help="school_id or the school's exact name")
+    follow.add_argument(
+        "--roster", required=True, help="the school's roster (CSV UTF-8/GBK or XLSX, with 学籍号)"
+    )
+    follow.add_argument(
+        "--key-file", help="the store's pseudonym key file (default: $PSYCHANALYTICS_KEY_FILE)"
+    )
+    follow.add_argument("--out", required=True, help="the XLSX list to write")
+    follow.set_defaults(handler=_cmd_followup)
     return parser
 
 

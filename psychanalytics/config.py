@@ -1,13 +1,15 @@
 """Settings read from the environment, with documented defaults.
 
-=============================  =====================================  ==========================
-variable                       meaning                                default
-=============================  =====================================  ==========================
-``PSYCHANALYTICS_DB``          database path or SQLAlchemy URL        ``data/demo.sqlite``
-``PSYCHANALYTICS_KEY_FILE``    HMAC key for pseudonyms (outside the   ``~/.config/psychanalytics/
-                               repository and the database)           pseudonym.key``
-``PSYCHANALYTICS_MIN_CELL``    smallest group a leader view shows     ``10``
-=============================  =====================================  ==========================
+=================================  ======================================  ==========================
+variable                           meaning                                 default
+=================================  ======================================  ==========================
+``PSYCHANALYTICS_DB``              database path or SQLAlchemy URL         ``data/demo.sqlite``
+``PSYCHANALYTICS_KEY_FILE``        HMAC key for pseudonyms (outside the    ``~/.config/psychanalytics/
+                                   repository and the database)            pseudonym.key``
+``PSYCHANALYTICS_MIN_CELL``        smallest group a leader view shows      ``10``
+``PSYCHANALYTICS_WARNING_SCALE``   how crisis severities are labelled      ``colours``
+                                   (``crisis/conventions.yaml``)
+=================================  ======================================  ==========================
 
 Examples
 --------
@@ -26,6 +28,7 @@ from pathlib import Path
 DEFAULT_DB = Path("data") / "demo.sqlite"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "psychanalytics" / "pseudonym.key"
 DEFAULT_MIN_CELL = 10
+DEFAULT_WARNING_SCALE = "colours"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Settings:
     db: str
     key_file: Path
     min_cell: int
+    warning_scale: str = DEFAULT_WARNING_SCALE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,4 +57,5 @@ class Settings:
             db=env.get("PSYCHANALYTICS_DB", str(DEFAULT_DB)),
             key_file=Path(env.get("PSYCHANALYTICS_KEY_FILE", str(DEFAULT_KEY_FILE))),
             min_cell=min_cell,
+            warning_scale=env.get("PSYCHANALYTICS_WARNING_SCALE", DEFAULT_WARNING_SCALE),
         )

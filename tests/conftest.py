@@ -68,3 +68,11 @@ def demo_db(tmp_path_factory) -> Path:
     synth.build_demo(engine, seed=DEMO_SEED, students=DEMO_STUDENTS)
     engine.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def planted_crisis_problems():
+    """The record errors the demo of :func:`demo_db` plants in its crisis events (the truth, never stored)."""
+    from psychanalytics import synth
+
+    return synth.planted_crisis_problems(seed=DEMO_SEED, students=DEMO_STUDENTS)

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from psychanalytics import synth
+from psychanalytics import crisis, synth
 
 papermill = pytest.importorskip("papermill")
 
@@ -36,13 +36,7 @@ def test_crisis_notebook_runs_on_the_demo_district(demo_db, tmp_path, planted_cr
     summary = json.loads("".join(o["text"] for o in summary_cell.outputs if o.output_type == "stream"))
     planted = planted_crisis_problems["problem"].value_counts().to_dict()
     assert {k: v for k, v in summary["problems"].items() if v} == planted
-    assert [row["crisis_stage"] for row in summary["funnel"]] == [
-        "raised",
-        "confirmed",
-        "intervention",
-        "referred",
-        "closed",
-    ]
+    assert [row["crisis_stage"] for row in summary["funnel"]] == list(crisis.PATHWAY)
     assert 2.0 < summary["median_raised_confirmed"] < 3.5  # planted: 2.7 days
     assert summary["coverage"] == sorted(summary["coverage"]) and summary["coverage"][-1] > 0.98
     assert summary["school_cases"] > 0

@@ -163,17 +163,19 @@ class LeaderView:
     min_cell: int
 
 
-def _check_columns(table: pd.DataFrame, by: Sequence[str], labels: Sequence[str]) -> None:
+def _check_columns(
+    table: pd.DataFrame, by: Sequence[str], labels: Sequence[str], estimates: Sequence[str]
+) -> None:
     missing = [c for c in ("count", "n", *by) if c not in table.columns]
     if missing:
         raise KeyError(f"leader_view: table lacks column(s) {missing}; it has {list(table.columns)}")
-    known = {"count", "n", *ESTIMATES, *LABEL_COLUMNS, *by, *labels}
+    known = {"count", "n", *estimates, *LABEL_COLUMNS, *by, *labels}
     unknown = [c for c in table.columns if c not in known]
     if unknown:
         raise ValueError(
-            f"leader_view: column(s) {unknown} are neither counts (count, n), estimates {ESTIMATES} nor "
+            f"leader_view: column(s) {unknown} are neither counts (count, n), estimates {tuple(estimates)} nor "
             "labels; a column holding another number of people (e.g. unbanded) needs its own view: drop it, "
-            "or name a descriptive column in labels="
+            "name a descriptive column in labels=, or an estimate from count and n in estimates="
         )
 
 
@@ -203,7 +205,7 @@ def _headline(table: pd.DataFrame, mask: pd.Series, by: tuple[str, ...]) -> pd.D
     return out
 
 
-def _primary(frame: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, pd.Series]:
+def _primary(frame: pd.DataFrame, min_cell: int, estimated: Sequence[str]) -> tuple[pd.DataFrame, pd.Series]:
     """Blank counts under ``min_cell`` and denominators under it, with the estimates of either.
 
     A count is blanked only when it is small itself: with ``n`` small it is too
@@ -211,7 +213,7 @@ def _primary(frame: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, pd.Serie
     without an enrolment row), and then 「<10」 would be false. Returns the
     frame and the rows resting on a small number.
     """
-    estimates = [c for c in ESTIMATES if c in frame.columns]
+    estimates = [c for c in estimated if c in frame.columns]
     out = suppress_small_cells(frame, count="count", dependent=estimates, min_cell=min_cell)
     small_n = frame["n"].lt(min_cell)
     out["n"] = out["n"].astype("Int64").mask(small_n)
@@ -241,6 +243,7 @@ def leader_view(
     headline: pd.Series | None = None,
     unit: str = "student",
     labels: Sequence[str] = (),
+    estimates: Sequence[str] = (),
     min_cell: int | None = None,
 ) -> LeaderView:
     """What may be shown to leaders of a table of counts: suppression, headline rule and markers.
@@ -269,6 +272,9 @@ def leader_view(
         and are shown whole (a proportion over no school stays missing).
     labels : sequence of str
         Further descriptive columns to pass through (never numbers of people).
+    estimates : sequence of str
+        Further columns estimated from the row's ``count`` and ``n`` (a median
+        time in days and its interval): blanked with them, as ``proportion``.
     min_cell : int, optional
         Smallest number of students shown; default ``Settings.from_env().min_cell``.
 
@@ -318,7 +324,8 @@ def leader_view(
     min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
     if min_cell < 1:
         raise ValueError(f"leader_view: min_cell must be >= 1, got {min_cell}")
-    _check_columns(table, by or (), labels)
+    estimated = (*ESTIMATES, *estimates)
+    _check_columns(table, by or (), labels, estimated)
     _check_counts(table["count"], "count")
     _check_counts(table["n"], "n")
     if by:
@@ -330,13 +337,13 @@ def leader_view(
             min_cell=min_cell,
         )  # fmt: skip
 
-    cells, small = _primary(table, min_cell)
+    cells, small = _primary(table, min_cell, estimated)
     if by:
-        estimates = [c for c in ESTIMATES if c in cells.columns]
-        cells = suppress_complementary(cells, by=by, min_cell=min_cell, dependent=estimates)
+        dependent = [c for c in estimated if c in cells.columns]
+        cells = suppress_complementary(cells, by=by, min_cell=min_cell, dependent=dependent)
     cells = _marked(cells, small, min_cell)
     if top is not None:
-        top, small_top = _primary(top, min_cell)
+        top, small_top = _primary(top, min_cell, ESTIMATES)
         blanked_part = cells[list(by)].assign(hit=cells["suppressed"] & headline)
         parts = blanked_part.groupby(list(by), dropna=False, sort=False)["hit"].any().reset_index()
         hit = top[list(by)].merge(parts, on=list(by), how="left")["hit"].to_numpy(dtype=bool)

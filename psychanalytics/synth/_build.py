@@ -111,6 +111,7 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
     )
     case_frame, events = _crisis.cases(enrol, screen, theta, school_frame, rng_for(seed, "crisis"))
     sessions = _interventions.sessions(enrol, screen, participant, case_frame, rng_for(seed, "sessions"))
+    events, damaged = _crisis.damage(events, rng_for(seed, "crisis_damage"))
     return {
         "school": school_frame.assign(is_synthetic=True),
         "school_year_stats": stats_frame,
@@ -140,10 +141,22 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
         "counselling_session": sessions,
         "crisis_case": case_frame,
         "crisis_event": events,
+        "crisis_damage": damaged,  # truth: the record errors planted, never written (planted_crisis_problems)
         "archive_category": _crisis.archive_categories(enrol, screen, case_frame, rng_for(seed, "archive")),
         "archive_transfer": _crisis.archive_transfers(enrol, rng_for(seed, "transfers")),
         "demo_planted_school": planted,
     }
+
+
+def planted_crisis_problems(*, seed: int = 20240901, students: int = 45_000) -> pd.DataFrame:
+    """The record errors the demo built with ``seed`` and ``students`` plants in its crisis events.
+
+    The truth a data-quality check is tested against: ``case_id, crisis_stage, problem`` (the
+    vocabulary of :data:`psychanalytics.crisis.PROBLEMS`; see :func:`psychanalytics.synth._crisis.damage`).
+    It is never written to the database: this regenerates the district (a few seconds per
+    thousand students).
+    """
+    return generate(seed=seed, students=students)["crisis_damage"]
 
 
 def _write_screening(conn: sa.Connection, enrol: pd.DataFrame, waves, scored_by_wave) -> None:

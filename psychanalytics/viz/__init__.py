@@ -37,14 +37,18 @@ from psychanalytics.privacy import shown_text
 
 __all__ = [
     "FONT_FAMILY",
+    "archive_coverage_bars",
     "THEME",
     "band_bars",
     "band_colours",
     "band_label",
     "band_legend",
     "bilingual",
+    "open_case_ageing",
     "risk_colours",
     "screened_bars",
+    "stage_funnel",
+    "stage_time_curves",
     "staffing_bars",
     "tick_label",
 ]
@@ -165,9 +169,23 @@ def _texts(frame: pd.DataFrame, column: str, template: str = "{:,}", *, scale: f
     ]
 
 
+def _share_of_n(frame: pd.DataFrame, unit: str, template: str) -> list[str]:
+    """Bar labels ``75%<br>9/12校``: the share, then ``count/n`` and ``unit`` (the marker alone when blanked)."""
+    return [
+        f"{share}<br>{count}/{n}{unit}" if pd.notna(p) else share
+        for share, count, n, p in zip(
+            _texts(frame, "proportion", template, scale=100),
+            _texts(frame, "count"),
+            _texts(frame, "n"),
+            frame["proportion"],
+            strict=True,
+        )
+    ]
+
+
 def _values(series: pd.Series, *, scale: float = 1) -> list[float]:
     """Bar heights: blanked values become ``nan`` (no bar)."""
-    return (series.astype("Float64") * scale).fillna(float("nan")).tolist()
+    return (series.astype("Float64") * scale).to_numpy(dtype=float, na_value=float("nan")).tolist()
 
 
 def tick_label(label: object, *, width: int = 6) -> str:
@@ -351,16 +369,7 @@ def staffing_bars(frame: pd.DataFrame) -> go.Figure:
     ('75%<br>9/12校',)
     """
     _require(frame, ["school_year", "count", "n", "proportion"], "staffing_bars")
-    text = [
-        f"{share}<br>{count}/{n}校" if pd.notna(p) else share
-        for share, count, n, p in zip(
-            _texts(frame, "proportion", "{:.0f}%", scale=100),
-            _texts(frame, "count"),
-            _texts(frame, "n"),
-            frame["proportion"],
-            strict=True,
-        )
-    ]
+    text = _share_of_n(frame, "校", "{:.0f}%")
     fig = _figure(
         bilingual("专职心理教师配备率", "schools with a full-time psychology teacher"),
         bilingual("学年", "school year"),
@@ -392,4 +401,11 @@ def use_notebook_renderer() -> None:
     pio.renderers.default = NOTEBOOK_RENDERER
 
 
+# domain builders use the helpers above, so they are imported last
+from psychanalytics.viz.crisis import (  # noqa: E402
+    archive_coverage_bars,
+    open_case_ageing,
+    stage_funnel,
+    stage_time_curves,
+)
 from psychanalytics.viz import screening as screening  # noqa: E402  (it builds on the helpers above)

@@ -38,6 +38,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from psychanalytics.store.queries import screening
+from psychanalytics.store.queries import crisis
 from psychanalytics.store.schema import (
     enrolment,
     response,
@@ -52,6 +53,7 @@ from psychanalytics.store.schema import (
 __all__ = [
     "BY_COLUMNS",
     "band_distribution",
+    "crisis",
     "data_as_of",
     "is_synthetic",
     "screened_per_wave",
