@@ -390,3 +390,8 @@ NOTEBOOK_RENDERER = "plotly_mimetype+notebook"
 def use_notebook_renderer() -> None:
     """Make :data:`NOTEBOOK_RENDERER` the default for figures a notebook displays."""
     pio.renderers.default = NOTEBOOK_RENDERER
+
+
+from psychanalytics.viz.staffing import compliance_matrix, gap_bars, hiring_projection  # noqa: E402  (issue #13)
+
+__all__ += ["compliance_matrix", "gap_bars", "hiring_projection"]
