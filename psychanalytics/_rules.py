@@ -97,3 +97,12 @@ def rule_from_data(cls, package: str, name: str, code: str, changes: dict, *, tu
         raise TypeError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
     data = {**rows[code], **changes}
     return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})
+
+
+def missing_as_none(values: pd.Series) -> pd.Series:
+    """``values`` as objects with every missing value ``None`` (a district row's ``school_id``).
+
+    >>> missing_as_none(pd.Series(["S1", float("nan")])).tolist()
+    ['S1', None]
+    """
+    return values.astype(object).where(values.notna(), None)

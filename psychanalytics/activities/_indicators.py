@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from psychanalytics._rules import date_in_school_year, rule_from_data, school_years_of, year_start
+from psychanalytics._rules import (
+    date_in_school_year,
+    missing_as_none,
+    rule_from_data,
+    school_years_of,
+    year_start,
+)
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,8 @@ def event_days(
                 date = date_in_school_year(day, school_year)
                 near = (own["held_on"] - date).abs() <= pd.Timedelta(days=rules.event_window_days)
                 rows.append((school_year, unit, day, bool(near.any())))
-    return pd.DataFrame(rows, columns=["school_year", "school_id", "day", "held"])
+    out = pd.DataFrame(rows, columns=["school_year", "school_id", "day", "held"])
+    return out.assign(school_id=missing_as_none(out["school_id"]))
 
 
 def parent_classes(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from psychanalytics._rules import year_start
+from psychanalytics._rules import missing_as_none, year_start
 from psychanalytics.plan._indicators import COLUMNS, INDICATORS
 from psychanalytics.plan._targets import Target, TargetSet
 from psychanalytics.staffing import projection
@@ -130,4 +130,5 @@ def attainment(indicator_values: pd.DataFrame, target_set: TargetSet, *, school_
                     "；".join(part for part in (note, target.uncertain) if part),
                 ]
             )  # fmt: skip
-    return pd.DataFrame(rows, columns=_OUT)
+    out = pd.DataFrame(rows, columns=_OUT)
+    return out.assign(school_id=missing_as_none(out["school_id"]))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from psychanalytics._rules import missing_as_none
+
 INDICATORS: dict[str, tuple[str, str]] = {
     "full_time_teacher": ("专职心理教师", "full-time psychology teachers"),
     "any_teacher": ("专（兼）职心理教师", "full- or part-time psychology teachers"),
@@ -168,7 +170,7 @@ def indicators(parts: Parts) -> pd.DataFrame:
         _district_growth(fund),
     ]  # fmt: skip
     out = pd.concat([f for f in frames if not f.empty], ignore_index=True)
-    out["school_id"] = out["school_id"].astype(object).where(out["school_id"].notna(), None)
+    out["school_id"] = missing_as_none(out["school_id"])
     return out[COLUMNS]
 
 

@@ -350,7 +350,7 @@ class AnnualReport:
         card = self.results.scorecard
         names = self._names()
         view = _school_view(
-            card, card["status"] == "pass", ["school_id", "check", "name_zh", "status", "missing"]
+            card, card["status"] == "pass", ["school_id", "check", "name_zh", "status", "missing_short"]
         )
         self.views["problems"] = view
         items = []
@@ -362,7 +362,8 @@ class AnnualReport:
                 items.append(f"<li><b>{_e(name)}</b>：{len(rows)} 所学校均达标。</li>")
                 continue
             details = "；".join(
-                f"{_e(names.get(s.school_id, s.school_id))}（{_e(s.missing)}）" for s in failing.itertuples()
+                f"{_e(names.get(s.school_id, s.school_id))}（{_e(s.missing_short)}）"
+                for s in failing.itertuples()
             )
             items.append(
                 f"<li><b>{_e(name)}</b>：{len(failing)}/{len(rows)} 所学校未达标或缺数据。{details}。</li>"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from psychanalytics._rules import missing_as_none
 from psychanalytics.synth._population import SCHOOL_YEARS, rng_for, schools
 
 REPORT_YEAR = SCHOOL_YEARS[3]
@@ -129,4 +130,4 @@ def planted_gaps(*, seed: int = 20240901, students: int = 45_000) -> pd.DataFram
         ("event_missed", None, EVENT_MISSED[0], f"no district event around {EVENT_MISSED[1]}"),
     ]
     frame = pd.DataFrame(rows, columns=["gap", "school_id", "school_year", "description"])
-    return frame.assign(school_id=frame["school_id"].astype(object).where(frame["school_id"].notna(), None))
+    return frame.assign(school_id=missing_as_none(frame["school_id"]))

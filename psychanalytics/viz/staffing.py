@@ -144,6 +144,8 @@ def compliance_matrix(
 ) -> go.Figure:
     """Schools × requirements of one school year: ✓ met, ✗ not met (colour and symbol, colour-blind safe).
 
+    Cells are drawn as vector rectangles (not a heatmap image), so they stay sharp in print.
+
     Parameters
     ----------
     compliance : pandas.DataFrame
@@ -156,9 +158,9 @@ def compliance_matrix(
     --------
     >>> frame = pd.DataFrame({"school_id": ["S1", "S1", "S2", "S2"], "requirement": ["room", "mailbox"] * 2,
     ...                       "name_zh": ["心理辅导室", "心理信箱"] * 2, "met": [True, False, True, True]})
-    >>> fig = compliance_matrix(frame)  # the first school is drawn on top
-    >>> fig.data[0].y, fig.data[0].text
-    (('S2', 'S1'), (['✓', '✓'], ['✓', '✗']))
+    >>> fig = compliance_matrix(frame)
+    >>> fig.data[0].text, [shape.fillcolor for shape in fig.layout.shapes][:2]
+    (('✓', '✗', '✓', '✓'), ['#CFE8DF', '#D55E00'])
     """
     _require(compliance, ["school_id", "requirement", "name_zh", "met"], "compliance_matrix")
     columns = list(dict.fromkeys(compliance["requirement"]))
@@ -168,31 +170,38 @@ def compliance_matrix(
         index=schools, columns=columns
     )
     labels = [school_names.get(s, s) if school_names is not None else s for s in schools]
-    z = grid.astype(float).to_numpy()
     longest = max((len(n) for n in names.values()), default=1)
-    height = 60 + 16 * longest + 28 * len(schools)
     fig = go.Figure()
     fig.update_layout(
         template=THEME,
-        height=height,
+        height=60 + 16 * longest + 28 * len(schools),
         title_text=title or bilingual("心理辅导室达标情况", "counselling rooms against the guide"),
+        margin=dict(l=10, r=10, t=50 + 16 * longest, b=10),
+        showlegend=False,
     )
-    fig.add_heatmap(
-        z=z[::-1],
-        x=["<br>".join(names[c]) for c in columns],  # Chinese names stacked one character a line
-        y=labels[::-1],
-        text=[["✓" if v == 1 else "✗" for v in row] for row in z[::-1]],
-        texttemplate="%{text}",
-        textfont=dict(size=14),
-        colorscale=[[0, _UNMET], [0.5, _UNMET], [0.5, _MET], [1, _MET]],
-        zmin=0,
-        zmax=1,
-        showscale=False,
-        xgap=2,
-        ygap=2,
-        hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
-    )
-    fig.update_xaxes(side="top", tickangle=0, showline=False, tickfont=dict(size=11))
-    fig.update_yaxes(type="category", showgrid=False, automargin=True, tickfont=dict(size=11))
-    fig.update_layout(margin=dict(l=10, r=10, t=50 + 16 * longest, b=10))
+    xs, ys, marks, hover = [], [], [], []
+    for row, school in enumerate(schools):
+        for col, requirement in enumerate(columns):
+            met = bool(grid.loc[school, requirement])
+            fig.add_shape(
+                type="rect", x0=col - 0.46, x1=col + 0.46, y0=row - 0.44, y1=row + 0.44,
+                fillcolor=_MET if met else _UNMET, line=dict(width=0), layer="below",
+            )  # fmt: skip
+            xs.append(col)
+            ys.append(row)
+            marks.append("✓" if met else "✗")
+            hover.append(f"{labels[row]}<br>{names[requirement]}")
+    fig.add_scatter(
+        x=xs, y=ys, mode="text", text=marks, textfont=dict(size=14),
+        customdata=hover, hovertemplate="%{customdata}: %{text}<extra></extra>",
+    )  # fmt: skip
+    fig.update_xaxes(
+        type="linear", side="top", tickmode="array", tickvals=list(range(len(columns))),
+        ticktext=["<br>".join(names[c]) for c in columns],  # Chinese names stacked one character a line
+        range=[-0.55, len(columns) - 0.45], showline=False, showgrid=False, zeroline=False, tickfont=dict(size=11),
+    )  # fmt: skip
+    fig.update_yaxes(
+        type="linear", tickmode="array", tickvals=list(range(len(schools))), ticktext=labels,
+        range=[len(schools) - 0.5, -0.5], showgrid=False, zeroline=False, automargin=True, tickfont=dict(size=11),
+    )  # fmt: skip
     return fig
