@@ -95,7 +95,9 @@ def test_short_lessons_not_inspected_not_working_no_plan_low_coverage_no_events_
     low = _school(planted, "low_coverage")
     assert values[(YEAR, low, "mentor_coverage")] == pytest.approx(0.5, abs=0.02)
     classes = results.coverage.set_index(["school_year", "school_id"]).loc[(YEAR, low), "classes"]
-    assert values[(YEAR, low, "committee_coverage")] == round(classes * 0.4) / classes  # 40 % of a few classes
+    assert (
+        values[(YEAR, low, "committee_coverage")] == round(classes * 0.4) / classes
+    )  # 40 % of a few classes
     assert _status(results, "committee", low) == _status(results, "mentors", low) == "missed"
     assert values[(YEAR, _school(planted, "no_events"), "event_days")] == 0
     assert _status(results, "campus_events", _school(planted, "no_events")) == "missed"
