@@ -26,11 +26,12 @@ Examples
 from psychanalytics.plan._attainment import STATUS_LABELS, STATUSES, attainment
 from psychanalytics.plan._evaluate import PlanResults, evaluate
 from psychanalytics.plan._indicators import INDICATORS, Parts, indicators
-from psychanalytics.plan._scorecard import CHECKS, PART_TIME_CERTIFIED_SHARE, scorecard
+from psychanalytics.plan._scorecard import CHECK_STATUS, CHECKS, PART_TIME_CERTIFIED_SHARE, scorecard
 from psychanalytics.plan._targets import Target, TargetSet, plans, targets
 
 __all__ = [
     "CHECKS",
+    "CHECK_STATUS",
     "INDICATORS",
     "PART_TIME_CERTIFIED_SHARE",
     "STATUSES",

@@ -61,7 +61,7 @@ def _status(code: str) -> str:
 
 
 def _check_status(code: str) -> str:
-    return f'<span class="status {code}">{"✓" if code == "pass" else "✗" if code == "fail" else "–"} {plan._scorecard.CHECK_STATUS[code]}</span>'
+    return f'<span class="status {code}">{"✓" if code == "pass" else "✗" if code == "fail" else "–"} {plan.CHECK_STATUS[code]}</span>'
 
 
 def _school_view(frame: pd.DataFrame, met: pd.Series, labels: list[str]) -> LeaderView:
