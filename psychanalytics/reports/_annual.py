@@ -353,35 +353,38 @@ class AnnualReport:
             card, card["status"] == "pass", ["school_id", "check", "name_zh", "status", "missing_short"]
         )
         self.views["problems"] = view
-        items = []
-        for check in CHECK_ORDER:
+        parts = [f"<h2>{SECTIONS[3]}</h2><p>依据年终督导五项检查（由数据计算，各校依据见附件）：</p>"]
+        for number, check in enumerate(CHECK_ORDER):
             rows = view.cells[view.cells["check"] == check]
             failing = rows[rows["status"] != "pass"]
             name = plan.CHECKS[check][0]
             if failing.empty:
-                items.append(f"<li><b>{_e(name)}</b>：{len(rows)} 所学校均达标。</li>")
+                parts.append(f"<h4>（{'一二三四五'[number]}）{_e(name)}：{len(rows)} 所学校均达标。</h4>")
                 continue
-            details = "；".join(
-                f"{_e(names.get(s.school_id, s.school_id))}（{_e(s.missing_short)}）"
+            parts.append(
+                f"<h4>（{'一二三四五'[number]}）{_e(name)}：{len(failing)}/{len(rows)} 所学校未达标或缺数据</h4>"
+            )
+            body = [
+                [
+                    _td(_e(s.school_id), "center"),
+                    _td(_e(names.get(s.school_id, s.school_id))),
+                    _td(_e(s.missing_short)),
+                ]
                 for s in failing.itertuples()
-            )
-            items.append(
-                f"<li><b>{_e(name)}</b>：{len(failing)}/{len(rows)} 所学校未达标或缺数据。{details}。</li>"
-            )
+            ]
+            parts.append(_table(["编号", "学校", "缺项"], body, [12, 30, 58]))
         missed = self._attainment("district")
         missed = missed[missed["status"].isin(["missed", "at_risk"])]
         if len(missed):
-            items.append(
-                "<li><b>全区目标</b>："
+            parts.append(
+                "<h4>（六）全区目标</h4><p>"
                 + "；".join(
                     f"{_e(m.name_zh)}（{_e(m.text)}，{plan.STATUS_LABELS[m.status][0]}）"
                     for m in missed.itertuples()
                 )
-                + "。</li>"
+                + "。</p>"
             )
-        return HTML(
-            f"<h2>{SECTIONS[3]}</h2><p>依据年终督导五项检查（由数据计算，证据见附件）：</p><ul class='problems'>{''.join(items)}</ul>"
-        )
+        return HTML("".join(parts))
 
     def recommendations(self) -> HTML:
         """五、工作建议: left for the author, with the gaps it should answer listed as prompts."""
