@@ -1,4 +1,4 @@
-"""Command line: ``psychanalytics demo | init | upgrade | serve | import | followup``.
+"""Command line: ``psychanalytics demo | init | upgrade | serve | import | followup | report``.
 
 Every subcommand takes ``--db`` (a SQLite path or a SQLAlchemy URL; default
 ``PSYCHANALYTICS_DB`` or ``data/demo.sqlite``).
@@ -333,6 +333,22 @@ def _refused(message: str, *, as_json: bool, newline: bool) -> int:
     return 2
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from psychanalytics import reports, store
+
+    try:
+        done = reports.render_annual(
+            args.db, school_year=args.year, out=args.out, pdf=args.pdf, min_cell=args.min_cell
+        )
+    except (reports.ReportError, store.StoreNotFoundError, store.StoreVersionError, ValueError) as exc:
+        print(f"报告未生成 / report not rendered: {exc}", file=sys.stderr)
+        return 2
+    print(f"报告 / report (HTML): {done.html}")
+    if done.pdf is not None:
+        print(f"报告 / report (PDF): {done.pdf}")
+    return 0
+
+
 def _kinds_help() -> str:
     from psychanalytics import ingest
 
@@ -372,6 +388,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(serve)
     serve.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default: 8866)")
     serve.set_defaults(handler=_cmd_serve)
+
+    report = sub.add_parser("report", help="render a report (年度督导调研报告) to HTML and PDF")
+    kinds = report.add_subparsers(dest="report_kind", required=True)
+    annual = kinds.add_parser(
+        "annual",
+        help="the annual survey report of a school year (调研报告): HTML, and PDF with --pdf",
+        description="Render the annual survey report: a parameterised notebook (papermill) to one "
+        "self-contained HTML file and, with --pdf, to PDF through headless Chromium. Reads the store read-only.",
+    )
+    _add_db(annual)
+    annual.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
+    annual.add_argument("--out", required=True, help="HTML file to write; the PDF goes beside it (.pdf)")
+    annual.add_argument("--pdf", action="store_true", help="also print the PDF (headless Chromium)")
+    annual.add_argument(
+        "--min-cell",
+        type=int,
+        default=None,
+        help="small-cell threshold (default: $PSYCHANALYTICS_MIN_CELL or 10)",
+    )
+    annual.set_defaults(handler=_cmd_report)
 
     imp = sub.add_parser(
         "import",

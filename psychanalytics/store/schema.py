@@ -227,6 +227,27 @@ school_year_stats = sa.Table(
     _col("special_meetings", sa.Integer, "public", nullable=True, doc="专题会 held this year"),
     _col("has_three_year_plan", sa.Boolean, "public", nullable=True),
     _col("is_characteristic_school", sa.Boolean, "public", nullable=True, doc="市特色校"),
+    _col(
+        "n_teachers",
+        sa.Integer,
+        "public",
+        nullable=True,
+        doc="teachers on staff (全体教师), mentors' denominator",
+    ),
+    _col(
+        "n_mentors",
+        sa.Integer,
+        "public",
+        nullable=True,
+        doc="teachers acting as student mentors (全员导师制)",
+    ),
+    _col(
+        "classes_with_committee",
+        sa.Integer,
+        "public",
+        nullable=True,
+        doc="classes with a 心理委员 (of n_classes)",
+    ),
 )
 
 student = sa.Table(

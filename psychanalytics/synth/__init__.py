@@ -21,7 +21,12 @@ What the build holds
   valid sheets has none, as in most cells of a district of a few hundred students).
 * Psychology teachers (full-time coverage 45 % → 90 % of schools), rooms,
   courses, activities (the monthly 「让爱更有智慧」 lecture, carnivals around
-  20 March, 25 May and 10 October), funding, screening consent.
+  20 March, 25 May and 10 October), funding, mentors and 心理委员 per school,
+  screening consent; on top of the random shortfalls, one planted case of
+  each gap the plan's indicators must find (a township central school that
+  never has a full-time teacher, a room short of a zone and a rule, a missed
+  lecture month …): :func:`planted_gaps` recomputes them from the seed, and
+  they are never written to the database.
 * Planted schools (a district with at least 12 schools screening PHQ-9): two
   whose students' distress is shifted up and one down, so their true
   screen-positive rates are really higher or lower; the truth is kept apart
@@ -73,6 +78,7 @@ from psychanalytics.synth._build import (
     planted_crisis_problems,
 )
 from psychanalytics.synth._crisis import DELAYS, LOST, SNAPSHOT
+from psychanalytics.synth._plants import REPORT_YEAR, planted_gaps
 from psychanalytics.synth._population import DEMO_KEY, SCHOOL_YEARS, schools, students_frame
 
 __all__ = [
@@ -80,11 +86,13 @@ __all__ = [
     "DEMO_KEY",
     "LOST",
     "MIN_STUDENTS",
+    "REPORT_YEAR",
     "SCHOOL_YEARS",
     "SNAPSHOT",
     "DatabaseNotEmptyError",
     "build_demo",
     "planted_crisis_problems",
+    "planted_gaps",
     "population",
 ]
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from psychanalytics import instruments, psychometrics, scoring, store
 from psychanalytics.privacy.pseudonym import key_fingerprint
 from psychanalytics.store import audit, schema
-from psychanalytics.synth import _crisis, _interventions, _screening, _services
+from psychanalytics.synth import _crisis, _interventions, _plants, _screening, _services
 from psychanalytics.synth._population import (
     DEMO_KEY,
     FIRST_YEAR,
@@ -105,7 +105,8 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
     gender = student_frame["gender"].to_numpy()[enrol["student"].to_numpy()]
     first = {s.instrument: scored_by_wave[0][s.instrument].assign(row=s.rows) for s in waves[0][1]}
 
-    stats_frame = _services.school_year_stats(school_frame, enrol, rng_for(seed, "stats"))
+    planted = _plants.plants(school_frame, seed=seed)
+    stats_frame = _services.school_year_stats(school_frame, enrol, rng_for(seed, "stats"), planted)
     intervention, participant = _interventions.programmes(
         enrol, screen, school_frame, rng_for(seed, "programmes")
     )
@@ -131,11 +132,11 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
         "waves": waves,
         "scored": scored_by_wave,
         "norm": _norms(first, enrol, gender),
-        "staff": _services.staff(school_frame, stats_frame, rng_for(seed, "staff")),
-        "room": _services.rooms(school_frame, rng_for(seed, "rooms")),
-        "course_delivery": _services.course_delivery(school_frame, rng_for(seed, "courses")),
-        "activity": _services.activities(school_frame, stats_frame, rng_for(seed, "activities")),
-        "funding": _services.funding(stats_frame, rng_for(seed, "funding")),
+        "staff": _services.staff(school_frame, stats_frame, rng_for(seed, "staff"), planted),
+        "room": _services.rooms(school_frame, rng_for(seed, "rooms"), planted),
+        "course_delivery": _services.course_delivery(school_frame, rng_for(seed, "courses"), planted),
+        "activity": _services.activities(school_frame, stats_frame, rng_for(seed, "activities"), planted),
+        "funding": _services.funding(stats_frame, rng_for(seed, "funding"), planted),
         "intervention": intervention,
         "participant": participant,
         "counselling_session": sessions,

@@ -124,8 +124,9 @@ def sessions(
     phq = screen["phq9"].to_numpy()
     wants = (np.nan_to_num(phq) >= 15) & (rng.random(len(enrol)) < 0.6) | (rng.random(len(enrol)) < 0.01)
     for row in np.flatnonzero(wants):
-        first = dt.date(FIRST_YEAR + int(enrol["year"].iat[row]), 11, 1) + dt.timedelta(
-            days=int(rng.integers(0, 150))
+        # from the second week of September to early June: counselling runs through the school year
+        first = dt.date(FIRST_YEAR + int(enrol["year"].iat[row]), 9, 10) + dt.timedelta(
+            days=int(rng.integers(0, 270))
         )
         for k in range(int(rng.integers(1, 6))):
             rows.append(

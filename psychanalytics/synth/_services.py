@@ -8,6 +8,13 @@ import numpy as np
 import pandas as pd
 
 from psychanalytics.store import schema
+from psychanalytics.synth._plants import (
+    EVENT_MISSED,
+    LECTURE_MISSED,
+    NO_TEACHER_YEARS,
+    REPORT_YEAR,
+    Plants,
+)
 from psychanalytics.synth._population import FIRST_YEAR, N_YEARS, SCHOOL_YEARS
 
 # share of schools with at least one full-time psychology teacher, by school year
@@ -43,8 +50,10 @@ def _grades(stage: str) -> range:
     }[stage]
 
 
-def school_year_stats(schools: pd.DataFrame, enrol: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Enrolment, classes and boarders counted from the enrolment rows; governance items drawn."""
+def school_year_stats(
+    schools: pd.DataFrame, enrol: pd.DataFrame, rng: np.random.Generator, plants: Plants
+) -> pd.DataFrame:
+    """Enrolment, classes and boarders counted from the enrolment rows; governance and coverage drawn."""
     counts = enrol.groupby(["school_id", "school_year"]).agg(
         enrolment=("pid", "size"), boarders=("boarder", "sum")
     )
@@ -62,6 +71,19 @@ def school_year_stats(schools: pd.DataFrame, enrol: pd.DataFrame, rng: np.random
     frame["has_three_year_plan"] = year >= start.to_numpy()
     characteristic = dict(zip(schools["school_id"], rng.integers(1, 8, len(schools)), strict=True))
     frame["is_characteristic_school"] = year >= frame["school_id"].map(characteristic).to_numpy()
+    # about one teacher per 14 students; mentors and 心理委员 spread over the plan's years
+    frame["n_teachers"] = np.maximum(10, np.round(frame["enrolment"] / 14 * rng.uniform(0.9, 1.1, n))).astype(
+        int
+    )
+    mentor_share = np.clip(0.55 + 0.12 * year + rng.normal(0, 0.05, n), 0, 1)
+    committee_share = np.clip(0.7 + 0.1 * year + rng.normal(0, 0.05, n), 0, 1)
+    report = (frame["school_year"] == REPORT_YEAR).to_numpy()
+    no_plan = report & (frame["school_id"] == plants.no_plan).to_numpy()
+    frame.loc[no_plan, ["has_three_year_plan", "special_meetings"]] = [False, 0]
+    low = report & (frame["school_id"] == plants.low_coverage).to_numpy()
+    mentor_share[low], committee_share[low] = 0.5, 0.4
+    frame["n_mentors"] = np.round(frame["n_teachers"] * mentor_share).astype(int)
+    frame["classes_with_committee"] = np.round(frame["n_classes"] * committee_share).astype(int)
     return frame[
         [
             "school_id",
@@ -73,17 +95,23 @@ def school_year_stats(schools: pd.DataFrame, enrol: pd.DataFrame, rng: np.random
             "special_meetings",
             "has_three_year_plan",
             "is_characteristic_school",
+            "n_teachers",
+            "n_mentors",
+            "classes_with_committee",
         ]
     ]
 
 
-def staff(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def staff(
+    schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator, plants: Plants
+) -> pd.DataFrame:
     """Psychology teachers per school and year; teachers keep their id across years."""
     n_schools = len(schools)
     # larger schools get full-time teachers first; the order is otherwise random
     enrol0 = stats[stats["school_year"] == SCHOOL_YEARS[0]].set_index("school_id")["enrolment"]
     priority = rng.random(n_schools) * 0.6 + (enrol0.reindex(schools["school_id"]).to_numpy() / enrol0.max())
     order = schools["school_id"].to_numpy()[np.argsort(-priority)]
+    order = order[order != plants.no_full_time]  # planted: never a full-time teacher
     size = stats.set_index(["school_id", "school_year"])["enrolment"]
     rows = []
     for s_index, school_id in enumerate(schools["school_id"]):
@@ -93,7 +121,9 @@ def staff(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) 
             ["心理健康教育C证", "心理健康教育B证", "心理健康教育A证", None], size=8, p=[0.45, 0.3, 0.1, 0.15]
         )
         for y, school_year in enumerate(SCHOOL_YEARS):
-            has_full_time = school_id in order[: round(FULL_TIME_SHARE[y] * n_schools)]
+            has_full_time = school_id in order[: round(FULL_TIME_SHARE[y] * n_schools)] or (
+                school_id == plants.not_psychology_work and school_year >= REPORT_YEAR
+            )
             full_time = (
                 1 + int(size[school_id, school_year] > 1_500) + int(size[school_id, school_year] > 2_500)
             ) * has_full_time
@@ -106,11 +136,13 @@ def staff(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) 
                         "employment": "full_time",
                         "psychology_degree": bool(degree[t]),
                         "certificate": certificate[t],
-                        "does_psychology_work": bool(rng.random() < 0.96),
+                        "does_psychology_work": bool(rng.random() < 0.96)
+                        and not (school_id == plants.not_psychology_work and school_year == REPORT_YEAR),
                         "weekly_hours": float(rng.integers(12, 19)),
                     }
                 )
-            for t in range(max(1, part_timers - full_time)):
+            no_teacher = school_id == plants.no_full_time and school_year in NO_TEACHER_YEARS
+            for t in range(0 if no_teacher else max(1, part_timers - full_time)):
                 rows.append(
                     {
                         "staff_id": f"T{s_index + 1:03d}P{t + 1}",
@@ -126,7 +158,7 @@ def staff(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) 
     return pd.DataFrame(rows)
 
 
-def rooms(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def rooms(schools: pd.DataFrame, rng: np.random.Generator, plants: Plants) -> pd.DataFrame:
     """Counselling rooms: each feature and rule appears in some year and stays (compliance improves)."""
     features = schema.ROOM_REQUIREMENTS
     rows = []
@@ -138,14 +170,18 @@ def rooms(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         area = rng.uniform(30, 80)
         for y, school_year in enumerate(SCHOOL_YEARS):
             has = {f: y >= since[f] for f in features}
+            short = school_id == plants.room_short
+            if short:  # planted: no group room, no archive-transfer rule
+                has.update(group_room=False, rule_transfer=False)
             inspected = y >= 1 or rng.random() < 0.5  # annual inspection from 2022-2023 on
+            inspected &= not (school_id == plants.not_inspected and school_year == REPORT_YEAR)
             rows.append(
                 {
                     "school_id": school_id,
                     "school_year": school_year,
                     **has,
                     "area_m2": round(area * (1 + 0.08 * y), 1),
-                    "open_hours_week": float(rng.integers(8, 16) + 3 * y),
+                    "open_hours_week": 6.0 if short else float(rng.integers(8, 16) + 3 * y),
                     "inspected_on": _day(FIRST_YEAR + y + 1, 5, int(rng.integers(6, 29)))
                     if inspected
                     else None,
@@ -155,11 +191,13 @@ def rooms(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def course_delivery(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def course_delivery(schools: pd.DataFrame, rng: np.random.Generator, plants: Plants) -> pd.DataFrame:
     """Lessons planned (one per two weeks) and delivered per school, year, term and grade."""
     rows = []
     for school_id, stage in zip(schools["school_id"], schools["stage"], strict=True):
         diligence = rng.uniform(0.6, 0.95)
+        if school_id == plants.lessons_short:
+            diligence = 0.3  # planted: about half the lessons, even as delivery improves
         for y, school_year in enumerate(SCHOOL_YEARS):
             for term in (1, 2):
                 for grade in _grades(stage):
@@ -179,7 +217,9 @@ def course_delivery(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def activities(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def activities(
+    schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Generator, plants: Plants
+) -> pd.DataFrame:
     """District lectures (monthly, a few missed), carnivals, parent classes, class meetings, clubs."""
     rows = []
     teachers = int(stats.groupby("school_year")["enrolment"].sum().mean() / 14)
@@ -188,6 +228,8 @@ def activities(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Genera
         for month in (9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7):
             year = FIRST_YEAR + y + (month < 9)
             if month in (2, 7) or rng.random() < 0.08:  # holidays, and a few missed months
+                continue
+            if (SCHOOL_YEARS[y], month) == LECTURE_MISSED:
                 continue
             lecture_no += 1
             rows.append(
@@ -201,6 +243,8 @@ def activities(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Genera
             )
         for month, day, theme in _CARNIVAL_DAYS:
             year = FIRST_YEAR + y + (month < 9)
+            if (SCHOOL_YEARS[y], f"{month:02d}-{day:02d}") == EVENT_MISSED:
+                continue
             rows.append(
                 {
                     "held_on": _day(year, month, day),
@@ -226,7 +270,8 @@ def activities(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Genera
                     }
                 )
             for month, day, theme in _CARNIVAL_DAYS:
-                if rng.random() < 0.5:
+                no_events = school_id == plants.no_events and SCHOOL_YEARS[y] == REPORT_YEAR
+                if rng.random() < 0.5 and not no_events:
                     year = FIRST_YEAR + y + (month < 9)
                     rows.append(
                         {
@@ -273,11 +318,15 @@ def activities(schools: pd.DataFrame, stats: pd.DataFrame, rng: np.random.Genera
     return frame
 
 
-def funding(stats: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """A base budget line per school and year, growing about 8 % a year."""
+def funding(stats: pd.DataFrame, rng: np.random.Generator, plants: Plants) -> pd.DataFrame:
+    """A base budget line per school and year, growing about 8 % a year (one school's cut, planted)."""
     year = stats["school_year"].map({y: i for i, y in enumerate(SCHOOL_YEARS)}).to_numpy()
     budget = (20_000 + 25.0 * stats["enrolment"].to_numpy()) * 1.08**year * rng.uniform(0.9, 1.1, len(stats))
-    budget = np.round(budget, -2)
+    budget = pd.Series(budget, index=stats.index)
+    school = stats["school_id"] == plants.funding_cut
+    before = budget[school & (stats["school_year"] == SCHOOL_YEARS[SCHOOL_YEARS.index(REPORT_YEAR) - 1])]
+    budget[school & (stats["school_year"] == REPORT_YEAR)] = before.iloc[0] * 0.85
+    budget = np.round(budget.to_numpy(), -2)
     return pd.DataFrame(
         {
             "school_id": stats["school_id"],

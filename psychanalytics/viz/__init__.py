@@ -409,3 +409,6 @@ from psychanalytics.viz.crisis import (  # noqa: E402
     stage_time_curves,
 )
 from psychanalytics.viz import screening as screening  # noqa: E402  (it builds on the helpers above)
+from psychanalytics.viz.staffing import compliance_matrix, gap_bars, hiring_projection  # noqa: E402  (issue #13)
+
+__all__ += ["compliance_matrix", "gap_bars", "hiring_projection"]

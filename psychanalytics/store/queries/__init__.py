@@ -37,6 +37,7 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from psychanalytics.store.queries._common import frame_of as _frame
 from psychanalytics.store.queries import screening
 from psychanalytics.store.queries import crisis
 from psychanalytics.store.schema import (
@@ -69,12 +70,6 @@ BY_COLUMNS = {
 """Grouping columns :func:`band_distribution` accepts (taken from the enrolment of the wave's school year)."""
 
 _WAVE_COLUMNS = ["wave_id", "wave_label", "school_year", "season", "window_start", "window_end"]
-
-
-def _frame(engine: sa.Engine, stmt: sa.Select) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _wave_columns() -> list:
@@ -292,3 +287,9 @@ def is_synthetic(engine: sa.Engine) -> bool:
     stmt = sa.select(sa.exists().where(school.c.is_synthetic.is_(True)))
     with engine.connect() as conn:
         return bool(conn.execute(stmt).scalar_one())
+
+
+from psychanalytics.store.queries import activities, facilities, plan, staffing  # noqa: E402  (issue #13)
+from psychanalytics.store.queries.plan import PlanInputs, plan_inputs  # noqa: E402
+
+__all__ += ["PlanInputs", "activities", "facilities", "plan", "plan_inputs", "staffing"]
