@@ -105,8 +105,8 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
     gender = student_frame["gender"].to_numpy()[enrol["student"].to_numpy()]
     first = {s.instrument: scored_by_wave[0][s.instrument].assign(row=s.rows) for s in waves[0][1]}
 
-    planted = _plants.plants(school_frame, seed=seed)
-    stats_frame = _services.school_year_stats(school_frame, enrol, rng_for(seed, "stats"), planted)
+    gaps = _plants.plants(school_frame, seed=seed)  # the plan's gaps: recomputed by planted_gaps, never stored
+    stats_frame = _services.school_year_stats(school_frame, enrol, rng_for(seed, "stats"), gaps)
     intervention, participant = _interventions.programmes(
         enrol, screen, school_frame, rng_for(seed, "programmes")
     )
@@ -132,11 +132,11 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
         "waves": waves,
         "scored": scored_by_wave,
         "norm": _norms(first, enrol, gender),
-        "staff": _services.staff(school_frame, stats_frame, rng_for(seed, "staff"), planted),
-        "room": _services.rooms(school_frame, rng_for(seed, "rooms"), planted),
-        "course_delivery": _services.course_delivery(school_frame, rng_for(seed, "courses"), planted),
-        "activity": _services.activities(school_frame, stats_frame, rng_for(seed, "activities"), planted),
-        "funding": _services.funding(stats_frame, rng_for(seed, "funding"), planted),
+        "staff": _services.staff(school_frame, stats_frame, rng_for(seed, "staff"), gaps),
+        "room": _services.rooms(school_frame, rng_for(seed, "rooms"), gaps),
+        "course_delivery": _services.course_delivery(school_frame, rng_for(seed, "courses"), gaps),
+        "activity": _services.activities(school_frame, stats_frame, rng_for(seed, "activities"), gaps),
+        "funding": _services.funding(stats_frame, rng_for(seed, "funding"), gaps),
         "intervention": intervention,
         "participant": participant,
         "counselling_session": sessions,
