@@ -51,9 +51,11 @@ def test_effect_size_matches_r_effectsize(case):
         case["x"], case["y"], paired=case["paired"], kind=case["kind"], ci=case["ci_level"]
     )
     assert res.value == pytest.approx(case["value"], abs=1e-12)
-    # effectsize's root finder stops at about 1e-7
-    assert res.low == pytest.approx(case["low"], abs=1e-6)
-    assert res.high == pytest.approx(case["high"], abs=1e-6)
+    # effectsize's root finder (uniroot) stops at about 1e-7, and at about 3e-5 for t near -24 (large_dz):
+    # there P(T <= t | df, ncp) at its upper bound is 0.0250136 by quadrature in mpmath, at ours 0.0250000
+    tolerance = 1e-4 if case["name"] == "large_dz" else 1e-6
+    assert res.low == pytest.approx(case["low"], abs=tolerance)
+    assert res.high == pytest.approx(case["high"], abs=tolerance)
     assert (res.kind, res.confidence) == (case["kind"], case["ci_level"])
 
 
