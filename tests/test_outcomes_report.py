@@ -22,10 +22,8 @@ ALPHA = outcomes.PretestReliability("phq9", "total", "2024-autumn", 0.87, 0.86, 
 
 
 @pytest.fixture(scope="module")
-def demo(demo_db) -> sa.Engine:
-    engine = store.connect_existing(demo_db, read_only=True)
-    yield engine
-    engine.dispose()
+def demo(demo_read_only) -> sa.Engine:
+    return demo_read_only
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +32,8 @@ def participants(demo) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def report(demo) -> outcomes.InterventionReport:
-    return reports.intervention_outcomes(demo)
+def report(demo_outcomes) -> outcomes.InterventionReport:
+    return demo_outcomes
 
 
 def _row(report, intervention_id: str) -> pd.Series:

@@ -38,10 +38,16 @@ from psychanalytics.outcomes._multilevel import ConvergenceError, MixedModelResu
 from psychanalytics.outcomes._multiple import adjust_pvalues
 from psychanalytics.outcomes._prepost import PrePostResult, pre_post
 from psychanalytics.outcomes._pretest import PretestReliability, pretest_reliability
-from psychanalytics.outcomes._reliable import ReliableChangeResult, jt_cutoff, reliable_change
+from psychanalytics.outcomes._reliable import (
+    CATEGORY_LABELS,
+    ReliableChangeResult,
+    jt_cutoff,
+    reliable_change,
+)
 from psychanalytics.outcomes._report import InterventionReport, intervention_report
 
 __all__ = [
+    "CATEGORY_LABELS",
     "AttritionResult",
     "ConvergenceError",
     "EffectSize",

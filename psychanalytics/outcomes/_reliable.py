@@ -13,6 +13,14 @@ CRITICAL = 1.96
 CATEGORIES = ("improved", "unchanged", "deteriorated")
 CATEGORIES_WITH_CUTOFF = ("recovered", "improved", "unchanged", "deteriorated", "harmed")
 _BETTER = ("lower", "higher")
+CATEGORY_LABELS = {
+    "recovered": ("临床痊愈", "recovered"),
+    "improved": ("可靠改善", "reliably improved"),
+    "unchanged": ("无可靠变化", "no reliable change"),
+    "deteriorated": ("可靠恶化", "reliably deteriorated"),
+    "harmed": ("临床恶化", "harmed"),
+}
+"""Each category's name, Chinese and English, for tables and figures."""
 
 
 @dataclass(frozen=True)

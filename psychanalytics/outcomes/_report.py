@@ -14,18 +14,16 @@ from psychanalytics.outcomes._effect import effect_size
 from psychanalytics.outcomes._multilevel import ConvergenceError, mixed_model
 from psychanalytics.outcomes._multiple import adjust_pvalues
 from psychanalytics.outcomes._pretest import PretestReliability
-from psychanalytics.outcomes._reliable import CATEGORIES, CATEGORIES_WITH_CUTOFF, reliable_change
+from psychanalytics.outcomes._reliable import (
+    CATEGORIES,
+    CATEGORIES_WITH_CUTOFF,
+    CATEGORY_LABELS,
+    reliable_change,
+)
 from psychanalytics.outcomes._validate import columns, complete, confidence
 
 ARMS = ("treatment", "comparison")
 _ARM_ZH = {"treatment": "干预组", "comparison": "对照组"}
-_CATEGORY_ZH = {
-    "recovered": ("临床痊愈", "recovered"),
-    "improved": ("可靠改善", "reliably improved"),
-    "unchanged": ("无可靠变化", "no reliable change"),
-    "deteriorated": ("可靠恶化", "reliably deteriorated"),
-    "harmed": ("临床恶化", "harmed"),
-}
 _REQUIRED = (
     "intervention_id",
     "title",
@@ -126,7 +124,7 @@ def _labels(categories: tuple[str, ...], level: float) -> dict[str, tuple[str, s
     }
     for arm in ARMS:
         for category in categories:
-            zh, en = _CATEGORY_ZH[category]
+            zh, en = CATEGORY_LABELS[category]
             labels[f"{category}_{arm}"] = (f"{_ARM_ZH[arm]}{zh}人数", f"{en}, {arm}")
     for arm in ARMS:
         labels[f"dropped_{arm}"] = (f"{_ARM_ZH[arm]}流失人数", f"dropped, {arm}")

@@ -390,3 +390,8 @@ NOTEBOOK_RENDERER = "plotly_mimetype+notebook"
 def use_notebook_renderer() -> None:
     """Make :data:`NOTEBOOK_RENDERER` the default for figures a notebook displays."""
     pio.renderers.default = NOTEBOOK_RENDERER
+
+
+from psychanalytics.viz.outcomes import effect_forest, prepost_slopes, rci_scatter  # noqa: E402  (uses THEME)
+
+__all__ += ["effect_forest", "prepost_slopes", "rci_scatter"]
