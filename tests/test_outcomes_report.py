@@ -8,6 +8,9 @@ of its rows as one family, to refuse what it cannot compute, and to write the wo
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -251,3 +254,34 @@ def test_a_class_kind_whose_classes_hold_both_arms_is_analysed_by_student():
     report = outcomes.intervention_report(toy, reliability=[ALPHA])
     assert report.table.iloc[0]["unit"] == "student"
     assert any("classes hold both arms" in note for note in report.notes)
+
+
+POOL = json.loads((Path(__file__).parent / "reference" / "outcomes" / "pool_metafor.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", POOL["cases"], ids=lambda c: c["name"])
+def test_pooled_effects_match_metafor(case):
+    yi, vi = np.array(case["yi"]), np.array(case["vi"])
+    table = pd.DataFrame({"kind": "group_counselling", "d": yi, "se": np.sqrt(vi) * 4.0, "sd_pre": 4.0})
+    (row,) = outcomes.pool_effects(table).to_dict("records")
+    assert row["k"] == case["fixed"]["k"] and row["left_out"] == 0
+    for name in ("fixed", "random"):
+        expected = case[name]
+        ours = (row[name], row[f"{name}_se"], row[f"{name}_low"], row[f"{name}_high"])
+        assert ours == pytest.approx(
+            (expected["estimate"], expected["se"], expected["low"], expected["high"]), abs=1e-10
+        )
+    random = case["random"]
+    assert (row["tau2"], row["i2"], row["q"], row["q_p"]) == pytest.approx(
+        (random["tau2"], random["i2"], random["q"], random["q_p"]), abs=1e-10
+    )
+
+
+def test_pooling_leaves_out_rows_without_a_standard_error_and_counts_them(report):
+    pooled = outcomes.pool_effects(report.table).set_index("kind")
+    counselling = report.table[report.table["kind"] == "group_counselling"]
+    assert pooled.loc["group_counselling", "k"] == counselling["se"].notna().sum() == len(counselling)
+    curriculum = report.table[report.table["kind"] == "curriculum"]
+    assert pooled.loc["curriculum", "left_out"] == curriculum["se"].isna().sum() > 0
+    with pytest.raises(ValueError, match="estimate must be one of"):
+        outcomes.pool_effects(report.table, estimate="g")

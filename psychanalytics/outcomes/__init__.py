@@ -11,7 +11,8 @@ Pure functions on arrays and tidy frames (no database, file or plot):
 - who left and how much they came: :func:`attrition`, :func:`dose_response`;
 - many subgroups or programmes: :func:`adjust_pvalues` (Holm, Benjamini-Hochberg);
 - every intervention in one table: :func:`intervention_report`, with the
-  reliable change index's error from the pre-test wave (:func:`pretest_reliability`).
+  reliable change index's error from the pre-test wave (:func:`pretest_reliability`);
+  a kind's programmes pooled: :func:`pool_effects` (fixed and random effects).
 
 Missing values are refused everywhere, naming the column and rows: drop them
 explicitly (``attrition`` lists the students without a post score). Each
@@ -36,6 +37,7 @@ from psychanalytics.outcomes._matching import MatchResult, balance, match_compar
 from psychanalytics.outcomes._models import EstimateResult
 from psychanalytics.outcomes._multilevel import ConvergenceError, MixedModelResult, mixed_model
 from psychanalytics.outcomes._multiple import adjust_pvalues
+from psychanalytics.outcomes._pool import pool_effects
 from psychanalytics.outcomes._prepost import PrePostResult, pre_post
 from psychanalytics.outcomes._pretest import PretestReliability, pretest_reliability
 from psychanalytics.outcomes._reliable import (
@@ -69,6 +71,7 @@ __all__ = [
     "jt_cutoff",
     "match_comparison",
     "mixed_model",
+    "pool_effects",
     "pre_post",
     "pretest_reliability",
     "reliable_change",

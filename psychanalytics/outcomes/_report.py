@@ -20,6 +20,7 @@ from psychanalytics.outcomes._reliable import (
     CATEGORY_LABELS,
     reliable_change,
 )
+from psychanalytics.outcomes._sentences import findings
 from psychanalytics.outcomes._validate import columns, complete, confidence
 
 ARMS = ("treatment", "comparison")
@@ -60,6 +61,8 @@ class InterventionReport:
         The students with both scores, one row each: the ``by`` columns, ``pid``, ``arm``, ``school``,
         ``class``, ``pre``, ``post``, ``change``, ``rci`` and ``category`` (for the figures).
     confidence : float
+    better : str
+        ``"lower"`` or ``"higher"``: which way the scales are better.
     """
 
     table: pd.DataFrame
@@ -67,6 +70,16 @@ class InterventionReport:
     notes: tuple[str, ...]
     students: pd.DataFrame
     confidence: float
+    better: str
+
+    def findings(self, language: str = "zh") -> list[str]:
+        """Each row in a sentence, as a results section reports it: who, the ANCOVA difference with its
+        interval and p (APA style), d, the mixed model of a class design, and what the interval says —
+        benefit, harm, or not enough to tell; then reliable improvement per arm and attrition.
+
+        ``language``: ``"zh"`` or ``"en"``.
+        """
+        return findings(self.table, better=self.better, confidence=self.confidence, language=language)
 
     def labelled(self, language: str = "both") -> pd.DataFrame:
         """The table with display headers: ``"zh"``, ``"en"`` or ``"both"`` (``中文 / English``)."""
@@ -103,6 +116,7 @@ def _labels(categories: tuple[str, ...], level: float) -> dict[str, tuple[str, s
         "difference": ("协方差分析组间差异（分）", "ANCOVA difference (points)"),
         "difference_low": (f"差异 {pct} CI 下限", f"difference {pct} CI low"),
         "difference_high": (f"差异 {pct} CI 上限", f"difference {pct} CI high"),
+        "se": ("差异标准误（分）", "SE of the difference (points)"),
         "p": ("p 值", "p"),
         "p_holm": ("Holm 校正 p", "Holm-adjusted p"),
         "p_bh": ("BH 校正 p", "Benjamini-Hochberg adjusted p"),
@@ -195,6 +209,7 @@ def _comparison(done: pd.DataFrame, unit: str, classes: dict, key, level: float,
         "difference": fit.value,
         "difference_low": fit.low,
         "difference_high": fit.high,
+        "se": fit.se,
         "p": fit.p,
         "errors": "OLS"
         if cluster is None
@@ -392,6 +407,11 @@ def intervention_report(
     (20, 'student', True)
     >>> report.labels["improved_treatment"]
     ('干预组可靠改善人数', 'reliably improved, treatment')
+    >>> print(report.findings("en")[0])  # doctest: +NORMALIZE_WHITESPACE
+    情绪调适团体辅导 (示例中学, 2024-2025): 20 treatment and 20 comparison students. ANCOVA adjusting for the
+    pre-test: difference -2.93 points, 95% CI [-4.32, -1.54], p < .001, Holm-adjusted p < .001,
+    d = -0.73 [-1.08, -0.39]: evidence of benefit (the 95% CI excludes 0). Reliably improved (a change beyond
+    4.8 points): 35% vs 5%; attrition 0% vs 0%.
     """
     level = confidence(ci)
     by = tuple(by)
@@ -451,4 +471,5 @@ def intervention_report(
         notes=tuple(notes),
         students=pd.concat(students, ignore_index=True),
         confidence=level,
+        better=better,
     )
