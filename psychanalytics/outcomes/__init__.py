@@ -47,6 +47,7 @@ from psychanalytics.outcomes._reliable import (
     reliable_change,
 )
 from psychanalytics.outcomes._report import InterventionReport, intervention_report
+from psychanalytics.outcomes._sentences import p_text
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -71,6 +72,7 @@ __all__ = [
     "jt_cutoff",
     "match_comparison",
     "mixed_model",
+    "p_text",
     "pool_effects",
     "pre_post",
     "pretest_reliability",

@@ -80,19 +80,24 @@ def _effect(row: pd.Series, better: str, level: float, zh: bool) -> str:
         f"d = {row['d']:.2f} {_interval(row['d_low'], row['d_high'])}: {_verdict(row, better, level, False)}"
     )
     if pd.notna(row.get("mixed")):
+        several = row["n_schools"] > 1
+        levels = ("学校、班级" if several else "班级") if zh else ("school and class" if several else "class")
         text += (
-            f"；多层模型（学校、班级随机截距）差异 {row['mixed']:.2f} {_interval(row['mixed_low'], row['mixed_high'])}，"
+            f"；多层模型（{levels}随机截距）差异 {row['mixed']:.2f} {_interval(row['mixed_low'], row['mixed_high'])}，"
             f"班级 ICC = {row['icc_class']:.2f}"
             if zh
-            else f"; mixed model (school and class intercepts) {row['mixed']:.2f} "
+            else f"; mixed model ({levels} intercepts) {row['mixed']:.2f} "
             f"{_interval(row['mixed_low'], row['mixed_high'])}, class ICC = {row['icc_class']:.2f}"
         )
     return text
 
 
 def _change(row: pd.Series, zh: bool) -> str:
+    # reliably improved, recovered among them when the report had a clinical cutoff
     shares = {
-        arm: row[f"improved_{arm}"] / row[f"n_{arm}"] if row[f"n_{arm}"] else float("nan")
+        arm: (row[f"improved_{arm}"] + row.get(f"recovered_{arm}", 0)) / row[f"n_{arm}"]
+        if row[f"n_{arm}"]
+        else float("nan")
         for arm in ("treatment", "comparison")
     }
     attrition = (row["attrition_treatment"], row["attrition_comparison"])
