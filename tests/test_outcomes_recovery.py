@@ -116,7 +116,7 @@ def test_the_curriculum_pooled_over_its_schools_is_recovered_by_ancova_and_the_m
     assert row["sd_pre"] == pytest.approx(planted["sd_pre"].iloc[0], rel=0.05)
 
 
-def _simulated_counts(students: pd.DataFrame, planted: pd.Series, rng, draws: int = 4000) -> dict:
+def _simulated_counts(students: pd.DataFrame, planted: pd.Series, rng, draws: int = 2000) -> dict:
     """Counts of reliably improved / deteriorated students the generator would give, ``draws`` times.
 
     Given each student's pre score, the post score is ``clip(round(pre + change))`` with change =
