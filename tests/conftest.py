@@ -76,3 +76,19 @@ def planted_crisis_problems():
     from psychanalytics import synth
 
     return synth.planted_crisis_problems(seed=DEMO_SEED, students=DEMO_STUDENTS)
+
+
+@pytest.fixture(scope="session")
+def demo_read_only(demo_db) -> sa.Engine:
+    """The demo district's SQLite file through a read-only connection, as notebooks read it."""
+    engine = store.connect_existing(demo_db, read_only=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_outcomes(demo_read_only):
+    """``reports.intervention_outcomes`` of the demo district: one row per intervention."""
+    from psychanalytics import reports
+
+    return reports.intervention_outcomes(demo_read_only)

@@ -51,7 +51,8 @@ def apply_revisions(url: str, revision: str) -> None:
 
 
 def copy_rows(source: sa.Engine, url: str) -> None:
-    """Every row of ``source`` into the store at ``url``, through the models' types, in the columns it has."""
+    """Every row of ``source`` into the store at ``url``, through the models' types, in the tables and columns
+    it has; the demo's planted effects go where the baseline kept them (``intervention.true_effect_d``)."""
     target = store.connect(url)
     with source.connect() as read, target.begin() as write:
         present = _columns(write)
@@ -63,7 +64,27 @@ def copy_rows(source: sa.Engine, url: str) -> None:
             rows = read.execute(sa.select(*columns)).mappings().all()
             if rows:  # an empty list would execute one INSERT … DEFAULT VALUES
                 write.execute(table.insert(), [dict(row) for row in rows])
+        if "true_effect_d" in present["intervention"]:
+            planted = read.execute(
+                sa.select(schema.demo_planted_effect.c["intervention_id", "effect_d"])
+            ).all()
+            write.execute(
+                sa.text(
+                    "UPDATE intervention SET true_effect_d = :effect_d WHERE intervention_id = :intervention_id"
+                ),
+                [row._asdict() for row in planted],
+            )
     target.dispose()
+
+
+def still_modelled(columns: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The tables and columns of ``columns`` that the models (``schema.py``) still have."""
+    models = schema.metadata.tables
+    return {
+        name: [column for column in names if column in models[name].c]
+        for name, names in columns.items()
+        if name in models
+    }
 
 
 def _columns(conn: sa.Connection) -> dict[str, list[str]]:
@@ -338,7 +359,9 @@ def test_the_migrations_make_the_schema_the_models_describe(blank):
 
 def test_unversioned_store_upgrades_with_every_row_intact(unversioned, capsys):
     columns = columns_of(unversioned)
-    before = content(unversioned, columns)
+    kept = still_modelled(columns)  # a column a revision moves elsewhere is compared where it went
+    before, whole = content(unversioned, kept), content(unversioned, columns)
+    planted = content(unversioned, {"intervention": ["intervention_id", "true_effect_d"]})["intervention"]
     assert revision_of(unversioned) is None and audit_breaks(unversioned) == []
 
     code, out, err = upgrade_cli(unversioned, capsys)
@@ -346,7 +369,9 @@ def test_unversioned_store_upgrades_with_every_row_intact(unversioned, capsys):
     assert f"已升级 / upgraded: 结构版本 / schema revision 未版本化，即基线 {migrations.BASELINE}" in out
     assert out.rstrip().splitlines()[1].endswith(f"→ {migrations.head()}")
     assert revision_of(unversioned) == migrations.head()
-    assert content(unversioned, columns) == before
+    assert content(unversioned, kept) == before
+    moved = content(unversioned, {"demo_planted_effect": ["intervention_id", "effect_d"]})
+    assert moved["demo_planted_effect"] == planted and len(planted) == len(before["intervention"])
     assert audit_breaks(unversioned) == []
     counts = store.table_counts(store.connect(unversioned))
     assert {name: len(rows) for name, rows in before.items()} == {
@@ -360,7 +385,7 @@ def test_unversioned_store_upgrades_with_every_row_intact(unversioned, capsys):
         assert f"升级前的副本 / copy taken before the upgrade: {copy}" in out
         assert copy.name.startswith("store.before-unversioned-")
         assert revision_of(store.resolve_url(copy)) is None
-        assert content(store.resolve_url(copy), columns) == before
+        assert content(store.resolve_url(copy), columns) == whole
         original = Path(sa.make_url(unversioned).database)
         assert stat.S_IMODE(copy.stat().st_mode) == stat.S_IMODE(original.stat().st_mode)
     else:
@@ -368,10 +393,20 @@ def test_unversioned_store_upgrades_with_every_row_intact(unversioned, capsys):
 
     code, out, err = upgrade_cli(unversioned, capsys)
     assert code == 0 and "已是最新结构版本" in out and "nothing changed" in out
-    assert content(unversioned, columns) == before
+    assert content(unversioned, kept) == before
     if folder:
         assert len(backups(folder)) == 1
     store.connect_existing(unversioned).dispose()  # the rest of psychanalytics accepts it now
+
+
+def test_the_demo_truth_moves_out_of_intervention_and_back(unversioned):
+    """Revision 0002: ``intervention.true_effect_d`` becomes ``demo_planted_effect``; a downgrade restores it."""
+    planted = content(unversioned, {"intervention": ["intervention_id", "true_effect_d"]})
+    migrations.upgrade(unversioned)
+    assert "true_effect_d" not in columns_of(unversioned)["intervention"]
+    migrations.downgrade(unversioned, migrations.BASELINE)
+    assert "demo_planted_effect" not in columns_of(unversioned)
+    assert content(unversioned, {"intervention": ["intervention_id", "true_effect_d"]}) == planted
 
 
 def test_a_later_revision_applies_with_data_intact_and_goes_back(unversioned, tmp_path):

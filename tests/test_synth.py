@@ -284,9 +284,11 @@ def test_the_district_lecture_runs_about_monthly(demo):
 
 
 def test_interventions_record_a_planted_effect_that_the_data_show(demo):
-    programmes = _frame(demo, "SELECT intervention_id, true_effect_d FROM intervention")
-    assert programmes["true_effect_d"].between(0.2, 0.4).all()
+    truth = synth.planted_effects(demo)
+    programmes = truth[truth["kind"] == "group_counselling"]
+    assert programmes["effect_d"].between(0.2, 0.4).all()
     people = _frame(demo, "SELECT intervention_id, arm, pre_score, post_score FROM participant")
+    people = people[people["intervention_id"].isin(programmes["intervention_id"])]
     assert set(people["arm"]) == {"treatment", "comparison"}
     complete = people.dropna(subset=["post_score"]).assign(change=lambda f: f["post_score"] - f["pre_score"])
     estimates = []
@@ -299,8 +301,34 @@ def test_interventions_record_a_planted_effect_that_the_data_show(demo):
         )
         estimates.append((c["change"].mean() - t["change"].mean()) / pooled)
     # the mean of ~10 programme estimates (SE about 0.1) lies near the mean planted effect
-    assert abs(np.mean(estimates) - programmes["true_effect_d"].mean()) < 0.25
+    assert abs(np.mean(estimates) - programmes["effect_d"].mean()) < 0.25
     assert np.mean(estimates) > 0
+
+
+def test_the_curriculum_is_given_to_whole_classes_with_comparison_classes_in_each_school(demo):
+    truth = synth.planted_effects(demo)
+    pilot = truth[truth["kind"] == "curriculum"]
+    assert len(pilot) >= 3 and pilot["school_year"].nunique() == 1 and set(pilot["instrument"]) == {"mht"}
+    assert pilot["effect_d"].nunique() == 1 and (pilot["class_sd"] > 0).all()
+    people = _frame(
+        demo,
+        "SELECT p.intervention_id, i.school_id, p.arm, e.grade, e.class_no FROM participant p "
+        "JOIN intervention i USING (intervention_id) "
+        "JOIN enrolment e ON e.pid = p.pid AND e.school_year = i.school_year WHERE i.kind = 'curriculum'",
+    )
+    assert set(people["intervention_id"]) == set(pilot["intervention_id"])
+    assert people["grade"].between(4, 6).all()
+    arms_per_class = people.groupby(["school_id", "grade", "class_no"])["arm"].nunique()
+    assert (arms_per_class == 1).all()  # a class takes the curriculum whole, or is a comparison class
+    classes = people.drop_duplicates(["school_id", "grade", "class_no"])
+    assert (classes.groupby("school_id")["arm"].nunique() == 2).all()  # both arms in every school
+    lessons_as_sessions = _frame(
+        demo,
+        "SELECT count(*) AS n FROM counselling_session s JOIN participant p USING (pid) "
+        "JOIN intervention i USING (intervention_id) WHERE i.kind = 'curriculum' AND s.kind = 'group' "
+        "AND s.held_on BETWEEN i.start_on AND i.end_on",
+    )
+    assert lessons_as_sessions["n"].iat[0] == 0  # curriculum lessons are not group counselling sessions
 
 
 def test_crisis_events_are_ordered_and_move_up_the_levels(demo, planted_crisis_problems):

@@ -9,7 +9,10 @@ Pure functions on arrays and tidy frames (no database, file or plot):
   :func:`ancova`, :func:`difference_in_differences` (cluster-robust by school);
 - students in classes in schools: :func:`mixed_model` (random intercepts, ICCs);
 - who left and how much they came: :func:`attrition`, :func:`dose_response`;
-- many subgroups or programmes: :func:`adjust_pvalues` (Holm, Benjamini-Hochberg).
+- many subgroups or programmes: :func:`adjust_pvalues` (Holm, Benjamini-Hochberg);
+- every intervention in one table: :func:`intervention_report`, with the
+  reliable change index's error from the pre-test wave (:func:`pretest_reliability`);
+  a kind's programmes pooled: :func:`pool_effects` (fixed and random effects).
 
 Missing values are refused everywhere, naming the column and rows: drop them
 explicitly (``attrition`` lists the students without a post score). Each
@@ -34,17 +37,29 @@ from psychanalytics.outcomes._matching import MatchResult, balance, match_compar
 from psychanalytics.outcomes._models import EstimateResult
 from psychanalytics.outcomes._multilevel import ConvergenceError, MixedModelResult, mixed_model
 from psychanalytics.outcomes._multiple import adjust_pvalues
+from psychanalytics.outcomes._pool import pool_effects
 from psychanalytics.outcomes._prepost import PrePostResult, pre_post
-from psychanalytics.outcomes._reliable import ReliableChangeResult, jt_cutoff, reliable_change
+from psychanalytics.outcomes._pretest import PretestReliability, pretest_reliability
+from psychanalytics.outcomes._reliable import (
+    CATEGORY_LABELS,
+    ReliableChangeResult,
+    jt_cutoff,
+    reliable_change,
+)
+from psychanalytics.outcomes._report import InterventionReport, intervention_report
+from psychanalytics.outcomes._sentences import p_text
 
 __all__ = [
+    "CATEGORY_LABELS",
     "AttritionResult",
     "ConvergenceError",
     "EffectSize",
     "EstimateResult",
+    "InterventionReport",
     "MatchResult",
     "MixedModelResult",
     "PrePostResult",
+    "PretestReliability",
     "ReliableChangeResult",
     "adjust_pvalues",
     "ancova",
@@ -53,9 +68,13 @@ __all__ = [
     "difference_in_differences",
     "dose_response",
     "effect_size",
+    "intervention_report",
     "jt_cutoff",
     "match_comparison",
     "mixed_model",
+    "p_text",
+    "pool_effects",
     "pre_post",
+    "pretest_reliability",
     "reliable_change",
 ]

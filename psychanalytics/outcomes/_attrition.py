@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,13 @@ class AttritionResult:
     dropped: pd.DataFrame
 
 
+def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Welch's t test p value; scipy's warning about identical values (an exact zero variance) is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Precision loss occurred", category=RuntimeWarning)
+        return float(ttest_ind(a, b, equal_var=False).pvalue)
+
+
 def _baseline_rows(arm_value, frame: pd.DataFrame, gone: np.ndarray, covariates) -> list[dict]:
     sides = min(int(gone.sum()), int((~gone).sum()))
     smd = smd_table(frame, gone, covariates, {})["smd"] if sides else None
@@ -57,7 +65,7 @@ def _baseline_rows(arm_value, frame: pd.DataFrame, gone: np.ndarray, covariates)
                 "mean_completed": kept.mean() if len(kept) else np.nan,
                 "mean_dropped": lost.mean() if len(lost) else np.nan,
                 "smd": smd.iat[i] if sides else np.nan,
-                "p": ttest_ind(lost, kept, equal_var=False).pvalue if sides > 1 else np.nan,
+                "p": _welch_p(lost, kept) if sides > 1 else np.nan,
             }
         )
     return rows

@@ -61,7 +61,12 @@ def _ncp_bound(t: float, df: float, probability: float) -> float:
     """The noncentrality parameter λ with ``P(T ≤ t | df, λ) = probability`` (decreasing in λ)."""
 
     def gap(ncp: float) -> float:
-        return nct.cdf(t, df, ncp) - probability
+        value = nct.cdf(t, df, ncp)
+        if np.isnan(value):
+            # scipy's noncentral t returns NaN far in a tail (t = -20 on 211 df at λ = 2): there
+            # P(T ≤ t) is 0 for λ above t and 1 below it, which keeps the root bracketed
+            value = 0.0 if ncp > t else 1.0
+        return value - probability
 
     step = 2.0 + abs(t)
     low, high = t - step, t + step

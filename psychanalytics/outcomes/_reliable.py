@@ -13,6 +13,14 @@ CRITICAL = 1.96
 CATEGORIES = ("improved", "unchanged", "deteriorated")
 CATEGORIES_WITH_CUTOFF = ("recovered", "improved", "unchanged", "deteriorated", "harmed")
 _BETTER = ("lower", "higher")
+CATEGORY_LABELS = {
+    "recovered": ("临床痊愈", "recovered"),
+    "improved": ("可靠改善", "reliably improved"),
+    "unchanged": ("无可靠变化", "no reliable change"),
+    "deteriorated": ("可靠恶化", "reliably deteriorated"),
+    "harmed": ("临床恶化", "harmed"),
+}
+"""Each category's name, Chinese and English, for tables and figures."""
 
 
 @dataclass(frozen=True)
@@ -105,18 +113,20 @@ def jt_cutoff(
     - b: ``M_func - s · 2 SD_func``
     - c: ``(SD_clin · M_func + SD_func · M_clin) / (SD_clin + SD_func)``
 
-    Checked against R clinicalsignificance 3.0.0's vignettes on its
-    ``claus_2020`` data (cut-offs a 19.16 and c 21.02). That package's ``b``
-    uses the clinical SD; JT 1991 define b by the range of the *functional*
-    population, as here.
+    Checked against R clinicalsignificance 3.0.0 run on a generated symptom
+    scale (lower is better) and wellbeing scale (higher is better): cut-offs a
+    and c agree to 1e-12 (``tests/reference/outcomes/clinicalsignificance.json``,
+    made by ``make_clinicalsignificance.R``). That package's ``b`` uses the
+    clinical SD; JT 1991 define b by the range of the *functional* population,
+    as here.
 
     Examples
     --------
     >>> from psychanalytics.outcomes import jt_cutoff
-    >>> round(jt_cutoff(35.48, 8.16, kind="a"), 2)
-    19.16
-    >>> round(jt_cutoff(35.48, 8.16, 7.69, 7.52, kind="c"), 2)
-    21.02
+    >>> round(jt_cutoff(14.21, 4.37, kind="a"), 2)
+    5.47
+    >>> round(jt_cutoff(14.21, 4.37, 4.5, 3.8, kind="c"), 2)
+    9.02
     """
     sign = _direction(better)
     clinical_sd = _positive(clinical_sd, "clinical_sd")
@@ -186,9 +196,11 @@ def reliable_change(
     improved, clinical before, functional after; harmed = deteriorated, not
     clinical before, not functional after — as R clinicalsignificance 3.0.0.
 
-    Validated against clinicalsignificance 3.0.0 (its vignettes and test
-    snapshots on ``claus_2020``, BDI-II and HAMD; R's critical value is
-    ``qnorm(0.975) = 1.95996…``, no student lies between that and 1.96).
+    Validated against R clinicalsignificance 3.0.0 (``cs_distribution`` and
+    ``cs_combined``, JT method) on generated data with every category present,
+    both directions of the scale and cut-offs a and c: each student's RCI to
+    1e-12 and category exactly (R's critical value is ``qnorm(0.975) =
+    1.95996…``; no student lies between that and 1.96).
     Vectorised: a million pairs in well under a second
     (``benchmarks/bench_outcomes.py``).
 

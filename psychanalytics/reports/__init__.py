@@ -1,4 +1,9 @@
-"""Reports: the annual survey report (调研报告) rendered from a parameterised notebook to HTML and PDF.
+"""Reports assembled from the store: the annual survey report (调研报告) and research reports.
+
+A report function takes a database (path, URL or engine), reads it through a read-only connection,
+hands the frames to the pure domain functions and returns their result; files and databases stay here,
+statistics in the domain modules. :func:`intervention_outcomes` is the per-intervention table of
+:mod:`psychanalytics.outcomes` (:func:`write_xlsx` saves it as a bilingual workbook).
 
 :func:`render_annual` executes the report notebook shipped with the package
 (``psychanalytics/reports/annual_report.ipynb``, paired with ``annual_report.md``) with papermill,
@@ -26,6 +31,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from psychanalytics.reports._outcomes import intervention_outcomes, pretest_reliabilities
+from psychanalytics.reports._xlsx import write_xlsx
 from psychanalytics.reports._annual import (
     FIGURE_WIDTH,
     SECTIONS,
@@ -43,9 +50,12 @@ __all__ = [
     "ReportFiles",
     "annual_notebook",
     "annual_report",
+    "intervention_outcomes",
+    "pretest_reliabilities",
     "print_pdf",
     "render_annual",
     "stylesheet",
+    "write_xlsx",
 ]
 
 CHROMIUM = "/usr/bin/chromium"

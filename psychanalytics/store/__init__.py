@@ -26,7 +26,7 @@ from psychanalytics.store.engine import (
 )
 from psychanalytics.store.meta import PSEUDONYM_KEY, get_meta, set_meta
 from psychanalytics.store.packing import MISSING_CODE, pack_items, pack_matrix, unpack_items
-from psychanalytics.store.reads import list_waves, load_items, load_scores, read_frame
+from psychanalytics.store.reads import list_waves, load_items, load_participants, load_scores, read_frame
 from psychanalytics.store.schema import metadata
 from psychanalytics.store.writes import bulk_insert, scores_to_rows, upsert, write_responses, write_scores
 
@@ -42,6 +42,7 @@ __all__ = [
     "get_meta",
     "list_waves",
     "load_items",
+    "load_participants",
     "load_scores",
     "metadata",
     "pack_items",

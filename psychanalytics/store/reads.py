@@ -10,7 +10,17 @@ import pandas as pd
 import sqlalchemy as sa
 
 from psychanalytics.store.packing import unpack_items
-from psychanalytics.store.schema import enrolment, response, score, screening_wave, student, validity
+from psychanalytics.store.schema import (
+    enrolment,
+    intervention,
+    participant,
+    response,
+    school,
+    score,
+    screening_wave,
+    student,
+    validity,
+)
 
 
 def read_frame(engine: sa.Engine, stmt: sa.Select) -> pd.DataFrame:
@@ -164,3 +174,87 @@ def list_waves(engine: sa.Engine) -> pd.DataFrame:
     return read_frame(
         engine, sa.select(screening_wave).order_by(screening_wave.c.window_start, screening_wave.c.wave_id)
     )
+
+
+def load_participants(engine: sa.Engine, *, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Every intervention participant with the programme, the student's class that year and the pre-test wave.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        A psychanalytics store (SQLite or PostgreSQL).
+    kinds : tuple of str, optional
+        Only interventions of these kinds (``group_counselling``, ``curriculum`` …).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per participant, ordered by intervention and pid:
+        ``intervention_id, title, kind, school`` (the intervention's school id),
+        ``school_name, school_year, instrument, scale, sessions_planned, start_on,
+        end_on, pid, arm, sessions_attended, pre, post`` (float, NaN when
+        missing), ``pre_on, post_on, gender``, ``grade`` and ``class`` (the
+        enrolment of the intervention's school year: ``"4-2"`` is class 2 of
+        grade 4, unique within a school; missing when not enrolled) and
+        ``pre_wave``: the latest screening wave of that school year that began
+        on or before the start, whose answer sheets give the instrument's
+        reliability (None when there is none).
+
+    Examples
+    --------
+    >>> from psychanalytics import store
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> store.load_participants(engine).columns.tolist()[:6]
+    ['intervention_id', 'title', 'kind', 'school', 'school_name', 'school_year']
+    """
+    iv, p, e = intervention, participant, enrolment
+    pre_wave = (
+        sa.select(screening_wave.c.wave_id)
+        .where(
+            screening_wave.c.school_year == iv.c.school_year, screening_wave.c.window_start <= iv.c.start_on
+        )
+        .order_by(screening_wave.c.window_start.desc(), screening_wave.c.wave_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(
+            iv.c.intervention_id,
+            iv.c.title,
+            iv.c.kind,
+            iv.c.school_id.label("school"),
+            school.c.name.label("school_name"),
+            iv.c.school_year,
+            iv.c.instrument,
+            iv.c.scale,
+            iv.c.sessions_planned,
+            iv.c.start_on,
+            iv.c.end_on,
+            p.c.pid,
+            p.c.arm,
+            p.c.sessions_attended,
+            p.c.pre_score.label("pre"),
+            p.c.post_score.label("post"),
+            p.c.pre_on,
+            p.c.post_on,
+            student.c.gender,
+            e.c.grade,
+            e.c.class_no,
+            pre_wave.label("pre_wave"),
+        )
+        .select_from(
+            p.join(iv, iv.c.intervention_id == p.c.intervention_id)
+            .join(school, school.c.school_id == iv.c.school_id)
+            .outerjoin(student, student.c.pid == p.c.pid)
+            .outerjoin(e, sa.and_(e.c.pid == p.c.pid, e.c.school_year == iv.c.school_year))
+        )
+        .order_by(iv.c.intervention_id, p.c.pid)
+    )
+    if kinds is not None:
+        stmt = stmt.where(iv.c.kind.in_(list(kinds)))
+    frame = read_frame(engine, stmt)
+    grade = frame["grade"].astype("Int64")
+    class_no = frame.pop("class_no").astype("Int64")
+    frame["class"] = (grade.astype(str) + "-" + class_no.astype(str)).where(grade.notna() & class_no.notna())
+    return frame.astype({"pre": float, "post": float, "sessions_attended": "Int64", "grade": "Int64"})

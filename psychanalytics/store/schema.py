@@ -513,13 +513,6 @@ intervention = sa.Table(
     _col("sessions_planned", sa.Integer, "public", nullable=False),
     _col("start_on", sa.Date, "public", nullable=False),
     _col("end_on", sa.Date, "public", nullable=False),
-    _col(
-        "true_effect_d",
-        sa.Float,
-        "internal",
-        nullable=True,
-        doc="synthetic data only: the standardised effect the generator planted",
-    ),
     _batch_id(),
 )
 
@@ -542,6 +535,39 @@ participant = sa.Table(
     _col("post_on", sa.Date, "personal", nullable=True),
     _batch_id(),
 )
+
+demo_planted_effect = sa.Table(
+    "demo_planted_effect",
+    metadata,
+    _col(
+        "intervention_id",
+        sa.String(32),
+        "internal",
+        sa.ForeignKey("intervention.intervention_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _col(
+        "effect_d",
+        sa.Float,
+        "internal",
+        nullable=False,
+        doc="planted benefit in SDs of the pre scores: comparison-arm change minus treatment-arm change",
+    ),
+    _col("sd_pre", sa.Float, "internal", nullable=True, doc="the pre-score SD the effect was scaled by"),
+    _col(
+        "effect_points",
+        sa.Float,
+        "internal",
+        nullable=True,
+        doc="the planted shift of treatment-arm post scores, in scale points (negative: lower scores)",
+    ),
+    _col("common_change", sa.Float, "internal", nullable=True, doc="mean change of both arms, in points"),
+    _col("change_sd", sa.Float, "internal", nullable=True, doc="SD of a student's own change, in points"),
+    _col("class_sd", sa.Float, "internal", nullable=True, doc="SD of a class's shared change (0: none)"),
+    _col("school_sd", sa.Float, "internal", nullable=True, doc="SD of a school's shared change (0: none)"),
+    comment="synthetic demo only: what the generator planted (psychanalytics.synth); never written by imports",
+)
+"""The synthetic district's truth, kept apart from the tables real data use (empty in a real store)."""
 
 counselling_session = sa.Table(
     "counselling_session",

@@ -32,9 +32,12 @@ What the build holds
   screen-positive rates are really higher or lower; the truth is kept apart
   from the tables a real store uses, in ``demo_planted_school``
   (see :mod:`psychanalytics.synth._screening`), for checking funnel plots.
-* Group counselling programmes with treatment and comparison arms and a
-  planted effect stored in ``intervention.true_effect_d``
-  (see :mod:`psychanalytics.synth._interventions`); counselling sessions.
+* Group counselling programmes with treatment and comparison arms, and a pilot
+  of the 七彩积极品格 curriculum in whole grade 4-6 classes with comparison
+  classes (one ``intervention`` per school, outcome MHT), each with a planted
+  effect that only the demo writes, to ``demo_planted_effect`` (read it with
+  :func:`planted_effects`; see :mod:`psychanalytics.synth._interventions`);
+  counselling sessions.
 * Crisis cases with raised → confirmed → intervention → (referred) → closed
   events across class, school and society levels, some lost between stages,
   and in about 1.5 % of cases each a record error of the kinds
@@ -70,7 +73,10 @@ See :func:`build_demo` and :func:`population`; from the shell::
 from __future__ import annotations
 
 import pandas as pd
+import sqlalchemy as sa
 
+from psychanalytics import store
+from psychanalytics.store import schema
 from psychanalytics.synth._build import (
     MIN_STUDENTS,
     DatabaseNotEmptyError,
@@ -93,6 +99,7 @@ __all__ = [
     "build_demo",
     "planted_crisis_problems",
     "planted_gaps",
+    "planted_effects",
     "population",
 ]
 
@@ -121,3 +128,47 @@ def population(*, seed: int = 20240901, students: int = 45_000) -> pd.DataFrame:
     """
     frame = students_frame(seed=seed, students=students, school_frame=schools(seed=seed, students=students))
     return frame[["student_number", "name", "gender", "birth_year", "cohort", "pid"]].copy()
+
+
+def planted_effects(engine: sa.Engine) -> pd.DataFrame:
+    """What the demo generator planted in each intervention, to check estimators against.
+
+    Reads ``demo_planted_effect``, which only :func:`build_demo` writes (a real
+    store has none), joined to the intervention's kind, school year and outcome.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per intervention: ``intervention_id, kind, school, school_year,
+        instrument, scale, effect_d`` (the benefit in SDs of the pre scores),
+        ``sd_pre``, ``effect_points`` (the shift of the treatment arm's post
+        scores in points; negative = lower), ``common_change``, ``change_sd``,
+        ``class_sd`` and ``school_sd`` (SDs of a student's own, a class's and a
+        school's change, in points).
+
+    Examples
+    --------
+    >>> from psychanalytics import store, synth
+    >>> engine = store.connect("sqlite://")
+    >>> _ = synth.build_demo(engine, seed=1, students=600)
+    >>> truth = synth.planted_effects(engine)
+    >>> sorted(set(truth["kind"]))
+    ['curriculum', 'group_counselling']
+    >>> bool((truth["effect_points"] == -truth["effect_d"] * truth["sd_pre"]).all())
+    True
+    """
+    planted, iv = schema.demo_planted_effect, schema.intervention
+    stmt = (
+        sa.select(
+            planted.c.intervention_id,
+            iv.c.kind,
+            iv.c.school_id.label("school"),
+            iv.c.school_year,
+            iv.c.instrument,
+            iv.c.scale,
+            *(c for c in planted.c if c.name != "intervention_id"),
+        )
+        .join_from(planted, iv, planted.c.intervention_id == iv.c.intervention_id)
+        .order_by(planted.c.intervention_id)
+    )
+    return store.read_frame(engine, stmt)

@@ -68,16 +68,17 @@ def _norms(scored: dict[str, pd.DataFrame], enrol: pd.DataFrame, gender: np.ndar
 
 
 def _screen_frame(enrol: pd.DataFrame, waves, scored_by_wave) -> pd.DataFrame:
-    """Per enrolment row: wave id, PHQ-9 and GAD-7 totals, PHQ-9 item 9, valid MHT total's rank in the wave."""
+    """Per enrolment row: wave id, PHQ-9 and GAD-7 totals, PHQ-9 item 9, the valid MHT total and its rank."""
     screen = pd.DataFrame(
         {"wave_id": [wave_id(y) for y in enrol["year"]]},
         index=enrol.index,
-    ).assign(phq9=np.nan, gad7=np.nan, item9=np.nan, mht_pct=np.nan)
+    ).assign(phq9=np.nan, gad7=np.nan, item9=np.nan, mht=np.nan, mht_pct=np.nan)
     for (_, sheets), scored in zip(waves, scored_by_wave, strict=True):
         for s in sheets:
             total = scored[s.instrument]["total"].to_numpy(dtype=float)
             if s.instrument == "mht":
                 total = np.where(scored["mht"]["valid"].to_numpy(dtype=bool), total, np.nan)
+                screen.loc[s.rows, "mht"] = total
                 screen.loc[s.rows, "mht_pct"] = pd.Series(total).rank(pct=True).to_numpy()
             else:
                 screen.loc[s.rows, s.instrument] = total
@@ -107,11 +108,14 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
 
     gaps = _plants.plants(school_frame, seed=seed)  # the plan's gaps: recomputed by planted_gaps, never stored
     stats_frame = _services.school_year_stats(school_frame, enrol, rng_for(seed, "stats"), gaps)
-    intervention, participant = _interventions.programmes(
-        enrol, screen, school_frame, rng_for(seed, "programmes")
+    groups = _interventions.programmes(enrol, screen, school_frame, rng_for(seed, "programmes"))
+    pilot = _interventions.curriculum(enrol, screen, school_frame, rng_for(seed, "curriculum"))
+    intervention, participant, planted_effect = (
+        pd.concat([a, b], ignore_index=True) for a, b in zip(groups, pilot, strict=True)
     )
     case_frame, events = _crisis.cases(enrol, screen, theta, school_frame, rng_for(seed, "crisis"))
-    sessions = _interventions.sessions(enrol, screen, participant, case_frame, rng_for(seed, "sessions"))
+    # group sessions are counselling sessions; curriculum lessons are not
+    sessions = _interventions.sessions(enrol, screen, groups[1], case_frame, rng_for(seed, "sessions"))
     events, damaged = _crisis.damage(events, rng_for(seed, "crisis_damage"))
     return {
         "school": school_frame.assign(is_synthetic=True),
@@ -139,6 +143,7 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
         "funding": _services.funding(stats_frame, rng_for(seed, "funding"), gaps),
         "intervention": intervention,
         "participant": participant,
+        "demo_planted_effect": planted_effect,
         "counselling_session": sessions,
         "crisis_case": case_frame,
         "crisis_event": events,

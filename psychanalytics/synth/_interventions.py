@@ -1,12 +1,24 @@
-"""Group counselling programmes with a planted effect, and counselling sessions.
+"""Group counselling and the 七彩积极品格 curriculum with planted effects, and counselling sessions.
 
-Planted effect
---------------
-In each programme, ``post - pre`` is a common change (-0.5 points plus noise
+Planted effects
+---------------
+Group counselling (students chosen in one school, half of them to a
+treatment arm): ``post - pre`` is a common change (-0.5 points plus noise
 with SD 0.6 × ``s_pre``) and, in the treatment arm only, ``-d × s_pre``, where
-``s_pre`` is the pooled within-arm SD of the programme's pre-scores and ``d``
-is stored in ``intervention.true_effect_d``. A difference-in-change estimator
-divided by the pooled pre-score SD therefore estimates ``d``; rounding to
+``s_pre`` is the pooled within-arm SD of the programme's pre-scores.
+
+The curriculum (whole classes of grades 4-6, MHT total): in a pilot year each
+of up to 12 primary or nine-year schools gives it to half of its grade 4-6
+classes, drawn by lot, and the other classes are comparison classes.
+``post - pre`` is a common change of -1 point, a school's shared change (SD
+0.15 × ``s_pre``), a class's (SD 0.2 × ``s_pre``), a student's own (SD 0.55 ×
+``s_pre``) and, in curriculum classes, ``-d × s_pre`` (``s_pre`` pooled over
+the whole pilot): one effect for every school.
+
+What was planted is written to ``demo_planted_effect`` (only the demo writes
+it): ``d``, ``s_pre``, the effect in points and the SDs of the changes. The
+difference in change between the arms (or the ANCOVA estimate) is the effect
+in points; divided by the pooled pre-score SD it estimates ``d``. Rounding to
 whole points and the instrument's score range add a little noise.
 """
 
@@ -20,8 +32,13 @@ import pandas as pd
 from psychanalytics.synth._population import FIRST_YEAR, SCHOOL_YEARS
 
 SESSIONS = 8
-_MAX_TOTAL = {"phq9": 27, "gad7": 21}
+_MAX_TOTAL = {"phq9": 27, "gad7": 21, "mht": 90}
 _TITLES = {"phq9": "情绪调适团体辅导", "gad7": "考试焦虑应对团体辅导"}
+CURRICULUM_TITLE = "七彩积极品格培养心育特色课程"
+CURRICULUM_YEAR = 2  # 2023-2024, the plan's middle year
+CURRICULUM_GRADES = (4, 5, 6)
+CURRICULUM_LESSONS = 10
+_CURRICULUM_SCHOOLS = 12
 
 
 def _pooled_sd(a: np.ndarray, b: np.ndarray) -> float:
@@ -30,17 +47,30 @@ def _pooled_sd(a: np.ndarray, b: np.ndarray) -> float:
     )
 
 
+def _truth(intervention_id: str, d: float, s_pre: float, common: float, own: float, cls=0.0, school=0.0):
+    return {
+        "intervention_id": intervention_id,
+        "effect_d": d,
+        "sd_pre": s_pre,
+        "effect_points": -d * s_pre,
+        "common_change": common,
+        "change_sd": own,
+        "class_sd": cls,
+        "school_sd": school,
+    }
+
+
 def programmes(
     enrol: pd.DataFrame, screen: pd.DataFrame, schools: pd.DataFrame, rng: np.random.Generator
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``intervention`` and ``participant`` rows.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Group counselling ``intervention``, ``participant`` and ``demo_planted_effect`` rows.
 
     ``screen`` is indexed like ``enrol`` with columns ``phq9`` and ``gad7``
     (screening totals, NaN when not screened).
     """
     secondary = schools.loc[schools["stage"] != "primary", "school_id"].to_numpy()
     per_year = max(2, round(len(schools) / 8))
-    interventions, participants = [], []
+    interventions, participants, truths = [], [], []
     for y, school_year in enumerate(SCHOOL_YEARS):
         taken = np.zeros(len(enrol), dtype=bool)
         for p, school_id in enumerate(
@@ -82,9 +112,9 @@ def programmes(
                     "sessions_planned": SESSIONS,
                     "start_on": start,
                     "end_on": end,
-                    "true_effect_d": d,
                 }
             )
+            truths.append(_truth(intervention_id, d, s_pre, -0.5, 0.6 * s_pre))
             attended = np.where(treat, rng.binomial(SESSIONS, 0.85, 2 * size), 0)
             for i, row in enumerate(chosen):
                 participants.append(
@@ -101,7 +131,101 @@ def programmes(
                         "start_on": start,
                     }
                 )
-    return pd.DataFrame(interventions), pd.DataFrame(participants)
+    return pd.DataFrame(interventions), pd.DataFrame(participants), pd.DataFrame(truths)
+
+
+def _curriculum_classes(enrol: pd.DataFrame, schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Pilot schools' grade 4-6 classes with their arm: half of each school's classes by lot."""
+    year = enrol[(enrol["year"] == CURRICULUM_YEAR) & enrol["grade"].isin(CURRICULUM_GRADES)]
+    keys = ["school_id", "grade", "class_no"]
+    classes = year[keys].drop_duplicates().sort_values(keys)
+    eligible = schools.loc[schools["stage"].isin(["primary", "nine_year"]), "school_id"]
+    counts = classes.groupby("school_id").size()
+    eligible = [school for school in eligible if counts.get(school, 0) >= 2]
+    pilot = set(rng.choice(eligible, size=min(len(eligible), _CURRICULUM_SCHOOLS), replace=False))
+    frames = []
+    for _, own in classes[classes["school_id"].isin(pilot)].groupby("school_id", sort=True):
+        taking = len(own) // 2 + int(len(own) % 2 == 1 and rng.random() < 0.5)
+        treat = np.zeros(len(own), dtype=bool)
+        treat[rng.permutation(len(own))[:taking]] = True
+        frames.append(own.assign(treated=treat))
+    return pd.concat(frames, ignore_index=True)
+
+
+def curriculum(
+    enrol: pd.DataFrame, screen: pd.DataFrame, schools: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The curriculum pilot: one ``intervention`` per school, its classes' students, what was planted.
+
+    ``screen`` is indexed like ``enrol`` with ``mht``, the valid MHT content total
+    (NaN when not screened or invalid); the pre-test is that total with a retest's noise.
+    """
+    classes = _curriculum_classes(enrol, schools, rng)
+    arm_of = classes.set_index(["school_id", "grade", "class_no"])["treated"]
+    position = arm_of.index.get_indexer(pd.MultiIndex.from_frame(enrol[["school_id", "grade", "class_no"]]))
+    score = screen["mht"].to_numpy()
+    rows = np.flatnonzero((enrol["year"].to_numpy() == CURRICULUM_YEAR) & (position >= 0) & ~np.isnan(score))
+    treat = arm_of.to_numpy()[position[rows]]
+    n = len(rows)
+    pre = np.clip(np.round(score[rows] + rng.normal(0, 2.0, n)), 0, _MAX_TOTAL["mht"])
+    s_pre = _pooled_sd(pre[treat], pre[~treat])
+    d = round(float(rng.uniform(0.2, 0.35)), 2)
+    school_code, school_ids = pd.factorize(enrol["school_id"].to_numpy()[rows], sort=True)
+    class_code = pd.factorize(position[rows])[0]
+    sds = {"common": -1.0, "own": 0.55 * s_pre, "class": 0.2 * s_pre, "school": 0.15 * s_pre}
+    change = (
+        sds["common"]
+        + rng.normal(0, sds["school"], len(school_ids))[school_code]
+        + rng.normal(0, sds["class"], class_code.max() + 1)[class_code]
+        + rng.normal(0, sds["own"], n)
+        - d * s_pre * treat
+    )
+    post = np.clip(np.round(pre + change), 0, _MAX_TOTAL["mht"])
+    dropped = rng.random(n) < 0.03
+    attended = np.where(treat, rng.binomial(CURRICULUM_LESSONS, 0.93, n), 0)
+    interventions, truths, starts = [], [], {}
+    for k, school_id in enumerate(school_ids):
+        intervention_id = f"CU{FIRST_YEAR + CURRICULUM_YEAR}{k + 1:02d}"
+        start = dt.date(FIRST_YEAR + CURRICULUM_YEAR, 11, 6) + dt.timedelta(days=7 * int(rng.integers(0, 2)))
+        starts[k] = (intervention_id, start)
+        interventions.append(
+            {
+                "intervention_id": intervention_id,
+                "school_id": school_id,
+                "school_year": SCHOOL_YEARS[CURRICULUM_YEAR],
+                "kind": "curriculum",
+                "title": CURRICULUM_TITLE,
+                "instrument": "mht",
+                "scale": "total",
+                "sessions_planned": CURRICULUM_LESSONS,
+                "start_on": start,
+                "end_on": start + dt.timedelta(days=7 * (CURRICULUM_LESSONS - 1)),
+            }
+        )
+        truths.append(
+            _truth(intervention_id, d, s_pre, sds["common"], sds["own"], sds["class"], sds["school"])
+        )
+    pre_days = rng.integers(1, 6, n)
+    post_days = rng.integers(1, 8, n)
+    participants = pd.DataFrame(
+        {
+            "intervention_id": [starts[k][0] for k in school_code],
+            "pid": enrol["pid"].to_numpy()[rows],
+            "arm": np.where(treat, "treatment", "comparison"),
+            "sessions_attended": attended,
+            "pre_score": pre,
+            "post_score": np.where(dropped, np.nan, post),
+            "pre_on": [
+                starts[k][1] - dt.timedelta(days=int(day))
+                for k, day in zip(school_code, pre_days, strict=True)
+            ],
+            "post_on": [
+                None if gone else interventions[k]["end_on"] + dt.timedelta(days=int(day))
+                for k, day, gone in zip(school_code, post_days, dropped, strict=True)
+            ],
+        }
+    )
+    return pd.DataFrame(interventions), participants, pd.DataFrame(truths)
 
 
 def sessions(

@@ -412,3 +412,6 @@ from psychanalytics.viz import screening as screening  # noqa: E402  (it builds 
 from psychanalytics.viz.staffing import compliance_matrix, gap_bars, hiring_projection  # noqa: E402  (issue #13)
 
 __all__ += ["compliance_matrix", "gap_bars", "hiring_projection"]
+
+from psychanalytics.viz.outcomes import effect_forest, prepost_slopes, rci_scatter  # noqa: E402  (uses THEME)
+__all__ += ["effect_forest", "prepost_slopes", "rci_scatter"]

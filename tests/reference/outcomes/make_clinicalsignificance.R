@@ -1,65 +1,108 @@
 # Reference for psychanalytics.outcomes.reliable_change / jt_cutoff:
-# R clinicalsignificance 3.0.0 (CRAN, 2025-11-27; github.com/benediktclaus/clinicalsignificance).
+# R clinicalsignificance 3.0.0 (CRAN; github.com/benediktclaus/clinicalsignificance), run on data of our own.
 #
-# The package is not a Debian package and is not installed here. This script reads its example
-# data set `claus_2020` (Claus et al.; data/claus_2020.rda of the CRAN source, version 3.0.0) with
-# base R and writes the pre (time 1) and post (time 4) scores of BDI-II and HAMD per patient.
-# The expected results are the package's own published output, copied below with their place:
-#   - inst/doc/distribution-based-approach.html (vignette "2. Distribution-Based Approach"):
-#     cs_distribution(claus_2020, id, time, bdi, pre = 1, post = 4, reliability = 0.801)
-#   - inst/doc/combined-approach.html: cs_combined(..., bdi, m_functional = 7.69,
-#     sd_functional = 7.52, reliability = 0.801) (cutoff type "a", the default)
-#   - inst/doc/statistical-approach.html: cs_statistical(..., cutoff_type = "c") (the cutoff value)
-#   - tests/testthat/_snaps/cs_distribution.md and cs_combined.md ("Results are correct", JT):
-#     hamd, reliability = 0.80 (and m_functional = 8, sd_functional = 8, cutoff_type = "c").
-# In the package: lower is better by default (better_is = "lower"); sd_pre and m_clinical /
-# sd_clinical are the mean and SD of the pre scores of the patients with both scores; the
-# critical value is qnorm(0.975).
+# The data are generated here (seeded, below): 50 students of a counselling group screened before and
+# after with a symptom scale scored 0-27 where lower is better (a PHQ-9-like total), and a wellbeing scale
+# scored 14-70 where higher is better; three students have no post score. The students are planted in
+# groups so that every category occurs (clear responders, no change, reliable worsening from a high and
+# from a low start). The expected values are what the package computes on them: per-student RCI and
+# category (Jacobson-Truax), the summary counts, and the cut-offs a, b and c as it computes them
+# (its b is the functional mean minus 2 *clinical* SDs; JT 1991 use the functional SD).
 #
-# Run: Rscript make_clinicalsignificance.R <path to a checkout of the CRAN source 3.0.0>
-args <- commandArgs(trailingOnly = TRUE)
-load(file.path(args[1], "data", "claus_2020.rda"))
-stopifnot(nrow(claus_2020) == 172)
-wide <- function(outcome) {
-  pre <- claus_2020[claus_2020$time == 1, c("id", outcome)]
-  post <- claus_2020[claus_2020$time == 4, c("id", outcome)]
-  both <- merge(pre, post, by = "id", all = TRUE, suffixes = c("_pre", "_post"))
-  list(id = both$id, pre = both[[paste0(outcome, "_pre")]], post = both[[paste0(outcome, "_post")]])
+# How it was run (nothing of the package is kept in this repository):
+#   - the package's CRAN source 3.0.0, installed into a temporary library:
+#       R CMD INSTALL -l /tmp/cslib clinicalsignificance_3.0.0/
+#   - its imports that Debian 12 lacks, from Debian's own packages unpacked into that library path
+#     (apt-get download r-cran-bayesfactor r-cran-bayestestr r-cran-insight r-cran-snakecase and their
+#     dependencies; dpkg-deb -x), and dplyr 1.1.0 from its CRAN source (Debian 12 has 1.0.10, which
+#     lacks join_by);
+#   - R_LIBS=/tmp/cslib:<unpacked>/usr/lib/R/site-library Rscript make_clinicalsignificance.R
+library(clinicalsignificance)
+library(jsonlite)
+
+RNGkind("Mersenne-Twister", "Inversion", "Rejection")
+set.seed(20250612)
+
+clip <- function(x, low, high) pmin(pmax(round(x), low), high)
+# symptom scale, lower is better: planted groups (count, mean pre, mean change)
+groups <- data.frame(
+  count = c(24, 14, 6, 6),
+  pre = c(16, 15, 14, 6),
+  change = c(-9, 0, 8, 9)
+)
+member <- rep(seq_len(nrow(groups)), groups$count)
+n <- length(member)
+symptom_pre <- clip(rnorm(n, groups$pre[member], 3), 0, 27)
+symptom_post <- clip(symptom_pre + rnorm(n, groups$change[member], 2.5), 0, 27)
+# wellbeing, higher is better: the same students, change in the other direction
+wellbeing_pre <- clip(rnorm(n, 40, 7), 14, 70)
+wellbeing_post <- clip(wellbeing_pre - 1.4 * groups$change[member] + rnorm(n, 0, 4), 14, 70)
+missing_post <- c(7, 31, 45)
+symptom_post[missing_post] <- NA
+wellbeing_post[missing_post] <- NA
+
+long <- function(pre, post) {
+  data.frame(id = rep(seq_len(n), 2), time = rep(c("pre", "post"), each = n), score = c(pre, post))
 }
-counts <- function(...) as.list(c(...))
+data <- list(
+  symptom = list(id = seq_len(n), pre = symptom_pre, post = symptom_post),
+  wellbeing = list(id = seq_len(n), pre = wellbeing_pre, post = wellbeing_post)
+)
+
+subjects <- function(result) {
+  augmented <- as.data.frame(cs_get_augmented_data(result))
+  list(id = augmented$id, rci = augmented$rci, category = tolower(as.character(augmented$category)))
+}
+counts <- function(result) {
+  summary <- cs_get_summary(result)
+  as.list(setNames(summary$n, tolower(as.character(summary$category))))
+}
+run <- function(name, outcome, better, reliability, cutoff_type = NULL, m_functional = NULL,
+                sd_functional = NULL) {
+  frame <- long(data[[outcome]]$pre, data[[outcome]]$post)
+  if (is.null(cutoff_type)) {
+    result <- cs_distribution(frame, id, time, score, pre = "pre", post = "post",
+                              reliability = reliability, better_is = better)
+  } else {
+    result <- cs_combined(frame, id, time, score, pre = "pre", post = "post", reliability = reliability,
+                          better_is = better, cutoff_type = cutoff_type,
+                          m_functional = m_functional, sd_functional = sd_functional)
+  }
+  case <- list(name = name, outcome = outcome, better = better, reliability = reliability,
+               n_used = cs_get_n(result)$n_used, counts = counts(result), subjects = subjects(result))
+  if (!is.null(cutoff_type)) {
+    info <- result$cutoff_results$info
+    case$cutoff <- Filter(Negate(is.null), list(
+      kind = cutoff_type, value = info$value, clinical_mean = info$m_clinical,
+      clinical_sd = info$sd_clinical, functional_mean = m_functional, functional_sd = sd_functional
+    ))
+  }
+  case
+}
+
 out <- list(
   source = list(
-    software = "R clinicalsignificance 3.0.0 (CRAN source, github.com/benediktclaus/clinicalsignificance)",
-    data = "claus_2020 (data/claus_2020.rda): 43 patients, BDI-II and HAMD at times 1-4; pre = time 1, post = time 4, NA = missing",
-    expected = "copied from the package's built vignettes (inst/doc/*.html) and testthat snapshots (tests/testthat/_snaps/*.md) of version 3.0.0",
-    script = "make_clinicalsignificance.R (reads the data with base R; the package itself was not run)"
+    software = paste("R clinicalsignificance", packageVersion("clinicalsignificance"),
+                     "(CRAN source), run by make_clinicalsignificance.R; dplyr",
+                     packageVersion("dplyr"), "; R", getRversion()),
+    data = paste("generated by make_clinicalsignificance.R (set.seed(20250612)): 50 students, a symptom",
+                 "scale 0-27 (lower is better) and a wellbeing scale 14-70 (higher is better), 3 without",
+                 "a post score (null)"),
+    expected = paste("cs_distribution / cs_combined with rci_method = 'JT': per-student rci and category",
+                     "(cs_get_augmented_data), counts (cs_get_summary), n_used (cs_get_n), cutoff",
+                     "(cutoff_results$info: the clinical mean and SD are the pre scores of the students",
+                     "with both scores)"),
+    note = "the package's cutoff b is functional_mean - 2 * clinical_sd (JT 1991: 2 functional SDs)"
   ),
-  data = list(bdi = wide("bdi"), hamd = wide("hamd")),
+  data = data,
   cases = list(
-    list(
-      name = "bdi_jt", outcome = "bdi", reliability = 0.801, where = "distribution-based-approach vignette",
-      n_used = 40, counts = counts(improved = 18, unchanged = 22, deteriorated = 0)
-    ),
-    list(
-      name = "bdi_jt_cutoff_a", outcome = "bdi", reliability = 0.801, where = "combined-approach vignette",
-      cutoff_kind = "a", cutoff_rounded = 19.16, clinical_mean_rounded = 35.48, clinical_sd_rounded = 8.16,
-      n_used = 40,
-      counts = counts(recovered = 10, improved = 8, unchanged = 22, deteriorated = 0, harmed = 0)
-    ),
-    list(
-      name = "bdi_cutoff_c", outcome = "bdi", where = "statistical-approach vignette",
-      cutoff_kind = "c", functional_mean = 7.69, functional_sd = 7.52, cutoff_rounded = 21.02
-    ),
-    list(
-      name = "hamd_jt", outcome = "hamd", reliability = 0.80, where = "_snaps/cs_distribution.md, JT",
-      n_used = 40, counts = counts(improved = 29, unchanged = 10, deteriorated = 1)
-    ),
-    list(
-      name = "hamd_jt_cutoff_c", outcome = "hamd", reliability = 0.80, where = "_snaps/cs_combined.md, JT",
-      cutoff_kind = "c", functional_mean = 8, functional_sd = 8, n_used = 40,
-      counts = counts(recovered = 26, improved = 3, unchanged = 10, deteriorated = 1, harmed = 0)
-    )
+    run("symptom_jt", "symptom", "lower", 0.86),
+    run("symptom_cutoff_a", "symptom", "lower", 0.86, "a"),
+    run("symptom_cutoff_b", "symptom", "lower", 0.86, "b", m_functional = 4.5, sd_functional = 3.8),
+    run("symptom_cutoff_c", "symptom", "lower", 0.86, "c", m_functional = 4.5, sd_functional = 3.8),
+    run("wellbeing_jt", "wellbeing", "higher", 0.80),
+    run("wellbeing_cutoff_c", "wellbeing", "higher", 0.80, "c", m_functional = 51, sd_functional = 7)
   )
 )
-writeLines(jsonlite::toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"),
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"),
            "clinicalsignificance.json")

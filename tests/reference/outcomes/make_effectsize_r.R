@@ -16,6 +16,11 @@ group_b <- round(rnorm(11, 8.5, 3), 2)
 # pre/post of 12 students on a symptom scale
 pre <- round(rnorm(12, 14, 4), 1)
 post <- round(pre - 2 + rnorm(12, 0, 2.5), 1)
+# a whole year group's change (212 pairs, t about -20): far in the tails, where scipy's noncentral t
+# returns NaN for some noncentralities. effectsize's uniroot is coarse there: its upper bound is 2.4e-5 from
+# the exact one (P(T <= t) = 0.0250136 there by quadrature in mpmath), so the test allows 1e-4 for this case
+large_pre <- round(rnorm(212, 36, 14))
+large_post <- round(large_pre - 11 + rnorm(212, 0, 8))
 
 one <- function(name, x, y, call, kind, paired, ci, fn) {
   r <- fn(x, y, ci = ci)
@@ -34,7 +39,9 @@ cases <- list(
   one("unequal_g_90", group_a, group_b, "hedges_g(group_a, group_b, ci = 0.90)", "hedges_g", FALSE, 0.90,
       function(x, y, ci) hedges_g(x, y, ci = ci)),
   one("prepost_dz", post, pre, "cohens_d(post, pre, paired = TRUE)", "cohen_dz", TRUE, 0.95,
-      function(x, y, ci) cohens_d(x, y, paired = TRUE, ci = ci))
+      function(x, y, ci) cohens_d(x, y, paired = TRUE, ci = ci)),
+  one("large_dz", large_post, large_pre, "cohens_d(large_post, large_pre, paired = TRUE)", "cohen_dz", TRUE,
+      0.95, function(x, y, ci) cohens_d(x, y, paired = TRUE, ci = ci))
 )
 out <- list(
   source = list(
