@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from psychanalytics.reports._outcomes import intervention_outcomes, pretest_reliabilities
-from psychanalytics.reports._xlsx import write_xlsx
 from psychanalytics.reports._annual import (
     FIGURE_WIDTH,
     SECTIONS,
@@ -40,6 +38,8 @@ from psychanalytics.reports._annual import (
     annual_report,
     stylesheet,
 )
+from psychanalytics.reports._outcomes import intervention_outcomes, pretest_reliabilities
+from psychanalytics.reports._xlsx import write_xlsx
 
 __all__ = [
     "CHROMIUM",

@@ -402,16 +402,17 @@ def use_notebook_renderer() -> None:
 
 
 # domain builders use the helpers above, so they are imported last
+from psychanalytics.viz import screening as screening  # noqa: E402  (it builds on the helpers above)
 from psychanalytics.viz.crisis import (  # noqa: E402
     archive_coverage_bars,
     open_case_ageing,
     stage_funnel,
     stage_time_curves,
 )
-from psychanalytics.viz import screening as screening  # noqa: E402  (it builds on the helpers above)
 from psychanalytics.viz.staffing import compliance_matrix, gap_bars, hiring_projection  # noqa: E402  (issue #13)
 
 __all__ += ["compliance_matrix", "gap_bars", "hiring_projection"]
 
 from psychanalytics.viz.outcomes import effect_forest, prepost_slopes, rci_scatter  # noqa: E402  (uses THEME)
+
 __all__ += ["effect_forest", "prepost_slopes", "rci_scatter"]

@@ -37,9 +37,8 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from psychanalytics.store.queries import crisis, screening
 from psychanalytics.store.queries._common import frame_of as _frame
-from psychanalytics.store.queries import screening
-from psychanalytics.store.queries import crisis
 from psychanalytics.store.schema import (
     enrolment,
     response,
