@@ -1,4 +1,5 @@
-"""Command line: ``psychanalytics demo | init | upgrade | serve | import``.
+"""Command line: ``psychanalytics demo | init | upgrade | serve | import``, and the privacy commands
+``export research | forget | audit verify | backup | restore | privacy report`` (``_cli_privacy``).
 
 Every subcommand takes ``--db`` (a SQLite path or a SQLAlchemy URL; default
 ``PSYCHANALYTICS_DB`` or ``data/demo.sqlite``).
@@ -239,6 +240,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         )
         if result.stored:
             _refresh_statistics(engine)
+        if not result.already_imported:
+            _anchor_import(engine, key)
     except (ingest.IngestError, OSError, ValueError, sa.exc.SQLAlchemyError) as exc:
         return _refused(str(exc), as_json=args.json, newline=show_progress)
     except (
@@ -260,6 +263,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, result.report)
     return 0
+
+
+def _anchor_import(engine, key: bytes) -> None:
+    """Anchor the audit head outside the database after an import (DESIGN.md, decision 32); the import is
+    already committed, so a failure here is reported, not fatal."""
+    from psychanalytics.config import Settings
+    from psychanalytics.store import audit
+
+    try:
+        audit.AnchorFile(Settings.from_env().anchor_file, key).record(engine)
+    except OSError as exc:
+        print(f"已导入；审计锚点未写入 / imported; audit anchor not written: {exc}", file=sys.stderr)
 
 
 def _path_or_none(path) -> str | None:
@@ -367,6 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--no-score", action="store_true", help="store item responses only; do not score")
     imp.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     imp.set_defaults(handler=_cmd_import)
+
+    from psychanalytics import _cli_privacy
+
+    _cli_privacy.add_commands(sub, _add_db)
     return parser
 
 

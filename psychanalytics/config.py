@@ -1,13 +1,17 @@
 """Settings read from the environment, with documented defaults.
 
-=============================  =====================================  ==========================
-variable                       meaning                                default
-=============================  =====================================  ==========================
-``PSYCHANALYTICS_DB``          database path or SQLAlchemy URL        ``data/demo.sqlite``
-``PSYCHANALYTICS_KEY_FILE``    HMAC key for pseudonyms (outside the   ``~/.config/psychanalytics/
-                               repository and the database)           pseudonym.key``
-``PSYCHANALYTICS_MIN_CELL``    smallest group a leader view shows     ``10``
-=============================  =====================================  ==========================
+=================================  =====================================  ============================
+variable                           meaning                                default
+=================================  =====================================  ============================
+``PSYCHANALYTICS_DB``              database path or SQLAlchemy URL        ``data/demo.sqlite``
+``PSYCHANALYTICS_KEY_FILE``        HMAC key for pseudonyms (outside the   ``~/.config/psychanalytics/
+                                   repository and the database)           pseudonym.key``
+``PSYCHANALYTICS_MIN_CELL``        smallest group a leader view shows     ``10``
+``PSYCHANALYTICS_ANCHOR_FILE``     audit-chain anchors (outside the       ``~/.config/psychanalytics/
+                                   database, beside the key)              audit-anchors.jsonl``
+``PSYCHANALYTICS_PROJECT_KEYS``    research projects' pseudonym keys      ``~/.config/psychanalytics/
+                                   (a folder, one file per project)       projects``
+=================================  =====================================  ============================
 
 Examples
 --------
@@ -26,6 +30,8 @@ from pathlib import Path
 DEFAULT_DB = Path("data") / "demo.sqlite"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "psychanalytics" / "pseudonym.key"
 DEFAULT_MIN_CELL = 10
+DEFAULT_ANCHOR_FILE = DEFAULT_KEY_FILE.with_name("audit-anchors.jsonl")
+DEFAULT_PROJECT_KEYS = DEFAULT_KEY_FILE.with_name("projects")
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class Settings:
     db: str
     key_file: Path
     min_cell: int
+    anchor_file: Path = DEFAULT_ANCHOR_FILE
+    project_keys: Path = DEFAULT_PROJECT_KEYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,4 +61,6 @@ class Settings:
             db=env.get("PSYCHANALYTICS_DB", str(DEFAULT_DB)),
             key_file=Path(env.get("PSYCHANALYTICS_KEY_FILE", str(DEFAULT_KEY_FILE))),
             min_cell=min_cell,
+            anchor_file=Path(env.get("PSYCHANALYTICS_ANCHOR_FILE", str(DEFAULT_ANCHOR_FILE))),
+            project_keys=Path(env.get("PSYCHANALYTICS_PROJECT_KEYS", str(DEFAULT_PROJECT_KEYS))),
         )

@@ -21,6 +21,14 @@ DEMO_STUDENTS = 3_000
 DEMO_SEED = 7
 
 
+@pytest.fixture(autouse=True)
+def _keys_outside_home(tmp_path_factory, monkeypatch):
+    """Audit anchors and project keys of every test go to a temporary folder, never to ~/.config."""
+    folder = tmp_path_factory.mktemp("keys")
+    monkeypatch.setenv("PSYCHANALYTICS_ANCHOR_FILE", str(folder / "audit-anchors.jsonl"))
+    monkeypatch.setenv("PSYCHANALYTICS_PROJECT_KEYS", str(folder / "projects"))
+
+
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> sa.Engine:
     """A fresh SQLite file with the whole schema."""

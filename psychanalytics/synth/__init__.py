@@ -21,7 +21,9 @@ What the build holds
   valid sheets has none, as in most cells of a district of a few hundred students).
 * Psychology teachers (full-time coverage 45 % → 90 % of schools), rooms,
   courses, activities (the monthly 「让爱更有智慧」 lecture, carnivals around
-  20 March, 25 May and 10 October), funding, screening consent.
+  20 March, 25 May and 10 October), funding, screening consent, and consent to the demo research
+  project (:data:`DEMO_RESEARCH_PROJECT`, purpose ``research:growth-cohort``) from about two guardians
+  in three from 2023-2024 on, so research extracts of the demo are not empty.
 * Group counselling programmes with treatment and comparison arms and a
   planted effect stored in ``intervention.true_effect_d``
   (see :mod:`psychanalytics.synth._interventions`); counselling sessions.
@@ -59,9 +61,11 @@ import pandas as pd
 from psychanalytics.synth._build import MIN_STUDENTS, DatabaseNotEmptyError, build_demo
 from psychanalytics.synth._crisis import SNAPSHOT
 from psychanalytics.synth._population import DEMO_KEY, SCHOOL_YEARS, schools, students_frame
+from psychanalytics.synth._services import DEMO_RESEARCH_PROJECT
 
 __all__ = [
     "DEMO_KEY",
+    "DEMO_RESEARCH_PROJECT",
     "MIN_STUDENTS",
     "SCHOOL_YEARS",
     "SNAPSHOT",

@@ -115,7 +115,10 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
         "school_year_stats": stats_frame,
         "student": student_frame,
         "enrolment": enrol,
-        "consent": consent,
+        "consent": pd.concat(
+            [consent, _services.research_consent(consent, enrol, rng_for(seed, "research consent"))],
+            ignore_index=True,
+        ),
         "screening_wave": pd.DataFrame(
             {
                 "wave_id": [wave_id(y) for y in range(len(SCHOOL_YEARS))],

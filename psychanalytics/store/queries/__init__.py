@@ -37,6 +37,14 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from psychanalytics.store.queries.privacy import (
+    consent_coverage,
+    erasure_count,
+    outbound_events,
+    personal_data_inventory,
+    stale_releases,
+    students_by_age,
+)
 from psychanalytics.store.schema import (
     enrolment,
     response,
@@ -51,10 +59,16 @@ from psychanalytics.store.schema import (
 __all__ = [
     "BY_COLUMNS",
     "band_distribution",
+    "consent_coverage",
     "data_as_of",
+    "erasure_count",
     "is_synthetic",
+    "outbound_events",
+    "personal_data_inventory",
     "screened_per_wave",
+    "stale_releases",
     "staffing_coverage",
+    "students_by_age",
 ]
 
 BY_COLUMNS = {
