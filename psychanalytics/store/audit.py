@@ -75,10 +75,9 @@ def append(
     2
     []
     """
-    last = conn.execute(
-        sa.select(audit_log.c.seq, audit_log.c.row_hash).order_by(audit_log.c.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (1, GENESIS) if last is None else (last.seq + 1, last.row_hash)
+    _lock(conn)
+    last = head(conn)
+    seq, prev_hash = (1, GENESIS) if last is None else (last[0] + 1, last[1])
     at = (at or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
     actor = actor or getpass.getuser()
     text = json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True, default=str)
@@ -95,6 +94,19 @@ def append(
         )
     )
     return seq
+
+
+def _lock(conn: sa.Connection) -> None:
+    """Hold the log's write lock until the caller's transaction ends, so two writers (an export while an
+    import runs) cannot both read the same head and write the same ``seq``.
+
+    PostgreSQL: a table lock that conflicts with itself. SQLite: a write that changes nothing, which
+    takes the database's write lock (a later writer waits for the busy timeout).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        conn.execute(audit_log.update().where(sa.false()).values(seq=audit_log.c.seq))
 
 
 def verify(conn: sa.Connection) -> list[int]:
