@@ -17,6 +17,7 @@ from store_support import empty_database
 from psychanalytics import store
 
 PG_URL = os.environ.get("PSYCHANALYTICS_TEST_PG")
+collect_ignore_glob = ["reference/*"]  # scripts that made the reference values run elsewhere (pyCANON's own venv)
 DEMO_STUDENTS = 3_000
 DEMO_SEED = 7
 
