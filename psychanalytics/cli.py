@@ -1,4 +1,5 @@
-"""Command line: ``psychanalytics demo | init | upgrade | serve | import | followup | report``.
+"""Command line: ``psychanalytics demo | init | upgrade | serve | import | followup | report``, and the
+privacy commands ``export research | forget | audit verify | backup | restore | privacy report`` (``_cli_privacy``).
 
 Every subcommand takes ``--db`` (a SQLite path or a SQLAlchemy URL; default
 ``PSYCHANALYTICS_DB`` or ``data/demo.sqlite``).
@@ -244,6 +245,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         )
         if result.stored:
             _refresh_statistics(engine)
+        if not result.already_imported:
+            _anchor_import(engine, key)
     except sa.exc.SQLAlchemyError as exc:  # the statement's parameters are never shown
         return _refused(
             f"数据库拒绝了写入（{type(exc).__name__}: {getattr(exc, 'orig', None) or ''}），未写入任何数据 / the "
@@ -314,6 +317,18 @@ def _cmd_followup(args: argparse.Namespace) -> int:
         )
     print(f"  已记入审计日志 / recorded in the audit log (#{done.audit_seq}: school, wave and counts only)")
     return 0
+
+
+def _anchor_import(engine, key: bytes) -> None:
+    """Anchor the audit head outside the database after an import (DESIGN.md, decision 61); the import is
+    already committed, so a failure here is reported, not fatal."""
+    from psychanalytics.config import Settings
+    from psychanalytics.store import audit
+
+    try:
+        audit.AnchorFile(Settings.from_env().anchor_file, key).record(engine)
+    except OSError as exc:
+        print(f"已导入；审计锚点未写入 / imported; audit anchor not written: {exc}", file=sys.stderr)
 
 
 def _path_or_none(path) -> str | None:
@@ -476,6 +491,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     follow.add_argument("--out", required=True, help="the XLSX list to write")
     follow.set_defaults(handler=_cmd_followup)
+
+    from psychanalytics import _cli_privacy
+
+    _cli_privacy.add_commands(sub, _add_db)
     return parser
 
 

@@ -9,6 +9,10 @@ variable                           meaning                                 defau
 ``PSYCHANALYTICS_MIN_CELL``        smallest group a leader view shows      ``10``
 ``PSYCHANALYTICS_WARNING_SCALE``   how crisis severities are labelled      ``colours``
                                    (``crisis/conventions.yaml``)
+``PSYCHANALYTICS_ANCHOR_FILE``     audit-chain anchors (outside the        ``~/.config/psychanalytics/
+                                   database, beside the key)               audit-anchors.jsonl``
+``PSYCHANALYTICS_PROJECT_KEYS``    research projects' pseudonym keys       ``~/.config/psychanalytics/
+                                   (a folder, one file per project)        projects``
 =================================  ======================================  ==========================
 
 Examples
@@ -29,6 +33,8 @@ DEFAULT_DB = Path("data") / "demo.sqlite"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "psychanalytics" / "pseudonym.key"
 DEFAULT_MIN_CELL = 10
 DEFAULT_WARNING_SCALE = "colours"
+DEFAULT_ANCHOR_FILE = DEFAULT_KEY_FILE.with_name("audit-anchors.jsonl")
+DEFAULT_PROJECT_KEYS = DEFAULT_KEY_FILE.with_name("projects")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Settings:
     key_file: Path
     min_cell: int
     warning_scale: str = DEFAULT_WARNING_SCALE
+    anchor_file: Path = DEFAULT_ANCHOR_FILE
+    project_keys: Path = DEFAULT_PROJECT_KEYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,4 +66,6 @@ class Settings:
             key_file=Path(env.get("PSYCHANALYTICS_KEY_FILE", str(DEFAULT_KEY_FILE))),
             min_cell=min_cell,
             warning_scale=env.get("PSYCHANALYTICS_WARNING_SCALE", DEFAULT_WARNING_SCALE),
+            anchor_file=Path(env.get("PSYCHANALYTICS_ANCHOR_FILE", str(DEFAULT_ANCHOR_FILE))),
+            project_keys=Path(env.get("PSYCHANALYTICS_PROJECT_KEYS", str(DEFAULT_PROJECT_KEYS))),
         )

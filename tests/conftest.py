@@ -17,8 +17,19 @@ from store_support import empty_database
 from psychanalytics import store
 
 PG_URL = os.environ.get("PSYCHANALYTICS_TEST_PG")
+collect_ignore_glob = [
+    "reference/*"
+]  # scripts that made the reference values run elsewhere (pyCANON's own venv)
 DEMO_STUDENTS = 3_000
 DEMO_SEED = 7
+
+
+@pytest.fixture(autouse=True)
+def _keys_outside_home(tmp_path_factory, monkeypatch):
+    """Audit anchors and project keys of every test go to a temporary folder, never to ~/.config."""
+    folder = tmp_path_factory.mktemp("keys")
+    monkeypatch.setenv("PSYCHANALYTICS_ANCHOR_FILE", str(folder / "audit-anchors.jsonl"))
+    monkeypatch.setenv("PSYCHANALYTICS_PROJECT_KEYS", str(folder / "projects"))
 
 
 @pytest.fixture

@@ -26,7 +26,11 @@ def test_demo_fills_every_table_and_refuses_to_overwrite(tmp_path):
     assert "演示数据（合成）已生成" in built.stdout and "9 行隔离 quarantined" in built.stdout
     engine = store.connect(db)
     counts = store.table_counts(engine)
-    assert [name for name, n in counts.items() if n == 0] == ["demo_planted_school"]  # too small to plant
+    assert [name for name, n in counts.items() if n == 0] == [
+        "demo_planted_school",
+        "erasure",
+        "data_release",
+    ]
     with engine.connect() as conn:
         assert audit.verify(conn) == []
 

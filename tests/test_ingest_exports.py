@@ -458,3 +458,16 @@ def test_the_issues_roster_with_a_two_line_name_across_the_first_cut_stores_ever
     truth = exports.large_roster(tmp_path / "roster.csv")
     result = ingest.import_file(lite, "roster", truth.path, key=KEY, school_year="2025-2026")
     assert (result.rows_read, result.stored, result.quarantined) == (200_000, 200_000, 0)
+
+
+def test_a_student_erased_at_a_request_is_not_brought_back_by_a_later_file(lite, tmp_path):
+    from psychanalytics.store.erasure import forget
+
+    first = exports.school_export(tmp_path / "first.csv", 51, n=5, local_share=0.0)
+    _phq9(lite, first.path)
+    erased = pseudonymise([first.students[2].student_number], KEY)[0]
+    forget(lite, [erased])
+    again = exports.school_export(tmp_path / "again.csv", 51, n=5, local_share=0.0, title_lines=["重新导出"])
+    result = ingest.import_file(lite, "screening", again.path, key=KEY, wave="2026-spring", instrument="phq9")
+    assert [(p.line_no, p.reason) for (p,) in result.problems] == [(again.student_lines[2], "erased")]
+    assert erased not in _students(lite) and result.stored == 4

@@ -255,11 +255,15 @@ def write_revision(folder: Path, name: str, template: str) -> Path:
 
 @pytest.fixture(scope="session")
 def district(tmp_path_factory) -> sa.Engine:
-    """A small synthetic district with an import (a batch, quarantined lines, audit rows): every table filled
-    (norms need grade × gender cells of 30 valid sheets: 3,000 students have them)."""
-    engine = store.connect(tmp_path_factory.mktemp("district") / "district.sqlite")
+    """A small synthetic district with an import (a batch, quarantined lines, audit rows), an erasure (a
+    tombstone) and a backup (a release): every table filled (norms need grade × gender cells of 30 valid
+    sheets: 3,000 students have them)."""
+    folder = tmp_path_factory.mktemp("district")
+    engine = store.connect(folder / "district.sqlite")
     synth.build_demo(engine, seed=DEMO_SEED, students=DEMO_STUDENTS)
     samples.import_error_sample(engine, seed=DEMO_SEED, students=DEMO_STUDENTS)
+    store.forget(engine, [store.read_frame(engine, sa.select(schema.student.c.pid).limit(1))["pid"][0]])
+    store.backup(engine, folder / "district-backup.sqlite")
     yield engine
     engine.dispose()
 
@@ -372,13 +376,10 @@ def test_unversioned_store_upgrades_with_every_row_intact(unversioned, capsys):
     moved = content(unversioned, {"demo_planted_effect": ["intervention_id", "effect_d"]})
     assert moved["demo_planted_effect"] == planted and len(planted) == len(before["intervention"])
     assert audit_breaks(unversioned) == []
-    counts = store.table_counts(store.connect(unversioned))
-    assert {name: len(rows) for name, rows in before.items()} == {
-        n: c for n, c in counts.items() if n in before
-    }
-    assert all(
-        c == 0 for n, c in counts.items() if n not in before and n != "demo_planted_effect"
-    )  # new tables: empty
+    after = store.table_counts(store.connect(unversioned))
+    assert {name: len(rows) for name, rows in before.items()} == {n: after[n] for n in before}
+    new = {n: after[n] for n in set(after) - set(before) - {"demo_planted_effect"}}
+    assert new == dict.fromkeys(new, 0)  # tables later revisions add start empty
 
     folder = _sqlite_folder(unversioned)
     if folder:

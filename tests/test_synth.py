@@ -16,9 +16,9 @@ from psychanalytics.privacy.shapes import id_card_check_character
 from psychanalytics.store import audit, schema
 from psychanalytics.synth import exports
 
-EMPTY_TABLES = {"import_batch", "quarantine", "demo_planted_school"}
-"""Empty after a small build: the import tables (filled by imports), and the planted schools (a district
-this small has too few schools screening PHQ-9 to plant any; test_screening_demo checks the default one)."""
+EMPTY_TABLES = {"import_batch", "quarantine", "demo_planted_school", "erasure", "data_release"}
+"""Empty after a small build: the tables imports, erasures and releases fill, and the planted schools (a
+district this small has too few schools screening PHQ-9 to plant any; test_screening_demo checks the default one)."""
 SMALL = 600
 
 
@@ -466,10 +466,22 @@ def test_builds_on_both_databases(engine):
     assert {name for name, n in counts.items() if n == 0} == EMPTY_TABLES
     sample = exports.import_error_sample(engine, seed=5, students=SMALL)
     assert (sample.rows_read, sample.stored, sample.quarantined, sample.duplicates) == (43, 33, 9, 1)
-    assert {name for name, n in store.table_counts(engine).items() if n == 0} == {"demo_planted_school"}
+    assert {name for name, n in store.table_counts(engine).items() if n == 0} == {
+        "demo_planted_school",
+        "erasure",
+        "data_release",
+    }
     events = pd.to_datetime(_frame(engine, "SELECT occurred_at FROM crisis_event")["occurred_at"])
     late = synth.planted_crisis_problems(seed=5, students=SMALL)["problem"].eq("after_as_of").sum()
     assert late >= 1 and (events > synth.SNAPSHOT).sum() == late  # closures typed ten years late, planted
     assert events[events <= synth.SNAPSHOT].min() >= pd.Timestamp("2021-09-01")
-    consent = _frame(engine, "SELECT guardian_consent, granted_on FROM consent")
+    consent = _frame(engine, "SELECT guardian_consent, granted_on FROM consent WHERE purpose = 'screening'")
     assert consent["guardian_consent"].astype(bool).mean() > 0.95
+    research = _frame(
+        engine,
+        "SELECT c.guardian_consent, s.guardian_consent AS screening FROM consent c JOIN consent s "
+        f"ON s.pid = c.pid AND s.purpose = 'screening' WHERE c.purpose = 'research:{synth.DEMO_RESEARCH_PROJECT}'",
+    )
+    agreed = research["guardian_consent"].astype(bool)
+    assert 0.55 < agreed.mean() < 0.7  # about two in three of those asked: demo extracts are not empty
+    assert not agreed[~research["screening"].astype(bool)].any()  # only where screening was agreed

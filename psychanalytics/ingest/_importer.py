@@ -34,6 +34,7 @@ from psychanalytics.ingest._write import Serial, write_rows
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.privacy.shapes import looks_personal
 from psychanalytics.store import schema
+from psychanalytics.store.erasure import forgotten_pids
 
 ProgressFn = Callable[[int, int], None]
 """Called as ``progress(done, total)``: ``done / total`` is the share of the import done. Reading and
@@ -294,7 +295,19 @@ class Importer:
         if "student_number" in columns:
             self._student_numbers(columns["student_number"], refuse)
         self._identify(columns)
+        if self.context.has_erasures and "pid" in columns:
+            self._refuse_erased(columns["pid"], texts["student_number"], refuse)
         return columns, texts
+
+    def _refuse_erased(self, pids: list, numbers: list[str], refuse) -> None:
+        """Refuse the lines of students erased at a request (``psychanalytics forget``): an old file imported
+        again must not bring them back. The store keeps their pseudonyms (tombstones), never their numbers."""
+        erased = self.writer.call(forgotten_pids, self.conn, [pid for pid in pids if pid is not None])
+        if erased:
+            header = self.source.headers[self.layout.fields["student_number"]]
+            for i, pid in enumerate(pids):
+                if pid in erased:
+                    refuse(i, header, numbers[i], "erased")
 
     def _student_numbers(self, numbers: list, refuse) -> None:
         """Apply the rule for a bare ID-card number (``bare_id_card``) and refuse a number that differs

@@ -90,6 +90,7 @@ class Context:
     option_numbers: bool = False
     bare_id_card: str = "add_g"
     has_students: bool = False
+    has_erasures: bool = False
     schools: dict[str, str] = field(default_factory=dict)
     waves: set[str] = field(default_factory=set)
     seen_ids: dict[tuple, tuple] = field(default_factory=dict)
@@ -103,7 +104,17 @@ class Context:
             schools[clean_text(name).lower()] = school_id
         waves = set(conn.execute(sa.select(schema.screening_wave.c.wave_id)).scalars())
         has_students = conn.execute(sa.select(schema.student.c.pid).limit(1)).first() is not None
-        return cls(batch_id=batch_id, schools=schools, waves=waves, has_students=has_students, **options)
+        has_erasures = (
+            conn.execute(sa.select(sa.literal(1)).select_from(schema.erasure).limit(1)).first() is not None
+        )
+        return cls(
+            batch_id=batch_id,
+            schools=schools,
+            waves=waves,
+            has_students=has_students,
+            has_erasures=has_erasures,
+            **options,
+        )
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ REASONS: dict[str, str] = {
     "ID-card number without its G (refused by --bare-id-card refuse)",
     "known_variant": "与库中已有学生的学籍号只差前导零或 G（可能被 Excel 改写），未导入；请将该列设为文本后重新导出 / "
     "differs from a known student's number only by leading zeros or its G (rewritten by a spreadsheet?)",
+    "erased": "该学生已按删除请求删除，不再导入 / the student was erased at a request (psychanalytics forget): not "
+    "imported again",
     "bad_number_format": "编号被表格软件改写（如 1.23E+17），请将该列设为文本后重新导出 / the number was rewritten by a spreadsheet (e.g. 1.23E+17): format the column as text and export again",
 }
 """Reason codes stored in ``quarantine.reasons`` with their Chinese / English message."""

@@ -718,3 +718,42 @@ audit_log = sa.Table(
     _col("prev_hash", sa.String(64), "internal", nullable=False),
     _col("row_hash", sa.String(64), "internal", nullable=False),
 )
+
+# --- erasure and releases ---------------------------------------------------------------
+
+erasure = sa.Table(
+    "erasure",
+    metadata,
+    _col(
+        "pid",
+        sa.String(32),
+        "personal",
+        primary_key=True,
+        doc="tombstone: pseudonym of a student erased at a request; the importer refuses their lines",
+    ),
+    _col("erased_at", sa.DateTime, "internal", nullable=False),
+    _col(
+        "audit_seq", sa.Integer, "internal", nullable=False, doc="the audit_log row that records the erasure"
+    ),
+)
+
+RELEASE_KINDS = ("extract", "mart", "backup")
+
+data_release = sa.Table(
+    "data_release",
+    metadata,
+    _col("release_id", sa.Integer, "internal", primary_key=True, autoincrement=True),
+    _col("kind", sa.String(16), "internal", _in("kind", RELEASE_KINDS, "kind"), nullable=False),
+    _col("name", sa.Text, "internal", nullable=False, doc="file name, or URL without its password"),
+    _col("project", sa.String(32), "internal", nullable=True, doc="research project of an extract"),
+    _col("built_at", sa.DateTime, "internal", nullable=False),
+    _col("audit_seq", sa.Integer, "internal", nullable=False, doc="the audit_log row that records the build"),
+    _col(
+        "stale_since",
+        sa.DateTime,
+        "internal",
+        nullable=True,
+        doc="set by an erasure after the build: the copy still holds the erased students",
+    ),
+    _col("stale_reason", sa.Text, "internal", nullable=True),
+)

@@ -22,7 +22,9 @@ What the build holds
 * Psychology teachers (full-time coverage 45 % → 90 % of schools), rooms,
   courses, activities (the monthly 「让爱更有智慧」 lecture, carnivals around
   20 March, 25 May and 10 October), funding, mentors and 心理委员 per school,
-  screening consent; on top of the random shortfalls, one planted case of
+  screening consent and consent to the demo research project
+  (:data:`DEMO_RESEARCH_PROJECT`, about two guardians in three from 2023-2024 on, so
+  research extracts of the demo are not empty); on top of the random shortfalls, one planted case of
   each gap the plan's indicators must find (a township central school that
   never has a full-time teacher, a room short of a zone and a rule, a missed
   lecture month …): :func:`planted_gaps` recomputes them from the seed, and
@@ -86,11 +88,13 @@ from psychanalytics.synth._build import (
 from psychanalytics.synth._crisis import DELAYS, LOST, SNAPSHOT
 from psychanalytics.synth._plants import REPORT_YEAR, planted_gaps
 from psychanalytics.synth._population import DEMO_KEY, SCHOOL_YEARS, schools, students_frame
+from psychanalytics.synth._services import DEMO_RESEARCH_PROJECT
 
 __all__ = [
     "DELAYS",
     "DEMO_KEY",
     "LOST",
+    "DEMO_RESEARCH_PROJECT",
     "MIN_STUDENTS",
     "REPORT_YEAR",
     "SCHOOL_YEARS",

@@ -106,7 +106,9 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
     gender = student_frame["gender"].to_numpy()[enrol["student"].to_numpy()]
     first = {s.instrument: scored_by_wave[0][s.instrument].assign(row=s.rows) for s in waves[0][1]}
 
-    gaps = _plants.plants(school_frame, seed=seed)  # the plan's gaps: recomputed by planted_gaps, never stored
+    gaps = _plants.plants(
+        school_frame, seed=seed
+    )  # the plan's gaps: recomputed by planted_gaps, never stored
     stats_frame = _services.school_year_stats(school_frame, enrol, rng_for(seed, "stats"), gaps)
     groups = _interventions.programmes(enrol, screen, school_frame, rng_for(seed, "programmes"))
     pilot = _interventions.curriculum(enrol, screen, school_frame, rng_for(seed, "curriculum"))
@@ -122,7 +124,10 @@ def generate(*, seed: int, students: int) -> dict[str, object]:
         "school_year_stats": stats_frame,
         "student": student_frame,
         "enrolment": enrol,
-        "consent": consent,
+        "consent": pd.concat(
+            [consent, _services.research_consent(consent, enrol, rng_for(seed, "research consent"))],
+            ignore_index=True,
+        ),
         "screening_wave": pd.DataFrame(
             {
                 "wave_id": [wave_id(y) for y in range(len(SCHOOL_YEARS))],

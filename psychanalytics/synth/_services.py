@@ -357,3 +357,40 @@ def consent(student_frame: pd.DataFrame, enrol: pd.DataFrame, rng: np.random.Gen
             "withdrawn_on": pd.Series(withdrawn).where(withdraws, pd.NaT),
         }
     )
+
+
+DEMO_RESEARCH_PROJECT = "growth-cohort"
+"""The demo district's research project (consent purpose ``research:growth-cohort``)."""
+RESEARCH_CONSENT_SHARE = 0.65
+_RESEARCH_FROM = 2  # the project asks from the school year 2023-2024 on
+
+
+def research_consent(
+    screening_consent: pd.DataFrame, enrol: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Guardian consent to the demo research project, asked from 2023-2024 of every student enrolled then.
+
+    Asked in the student's first September of the project (a separate consent for a specific purpose,
+    PIPL Art. 29); about two guardians in three agree — a plausible share for opt-in consent to school
+    research, not a measured one — among those who agreed to screening; about 2 % withdraw later.
+    """
+    present = enrol[enrol["year"] >= _RESEARCH_FROM].groupby("student")["year"].min()
+    asked = present.index.to_numpy()
+    screened = screening_consent["guardian_consent"].to_numpy()[asked]
+    n = len(asked)
+    granted = pd.to_datetime([f"{FIRST_YEAR + y}-09-15" for y in present.to_numpy()]) + pd.to_timedelta(
+        rng.integers(0, 20, n), unit="D"
+    )
+    agrees = screened & (rng.random(n) < RESEARCH_CONSENT_SHARE)
+    withdraws = agrees & (rng.random(n) < 0.02)
+    withdrawn = granted + pd.to_timedelta(rng.integers(30, 700, n), unit="D")
+    return pd.DataFrame(
+        {
+            "pid": screening_consent["pid"].to_numpy()[asked],
+            "purpose": f"research:{DEMO_RESEARCH_PROJECT}",
+            "guardian_consent": agrees,
+            "granted_on": granted,
+            "scope": "江苏理工学院·区未成年人成长指导中心 学生心理健康追踪研究（去标识化数据）",
+            "withdrawn_on": pd.Series(withdrawn).where(withdraws, pd.NaT),
+        }
+    )

@@ -39,6 +39,14 @@ import sqlalchemy as sa
 
 from psychanalytics.store.queries import crisis, screening
 from psychanalytics.store.queries._common import frame_of as _frame
+from psychanalytics.store.queries.privacy import (
+    consent_coverage,
+    erasure_count,
+    outbound_events,
+    personal_data_inventory,
+    stale_releases,
+    students_by_age,
+)
 from psychanalytics.store.schema import (
     enrolment,
     response,
@@ -54,11 +62,17 @@ __all__ = [
     "BY_COLUMNS",
     "band_distribution",
     "crisis",
+    "consent_coverage",
     "data_as_of",
+    "erasure_count",
     "is_synthetic",
+    "outbound_events",
+    "personal_data_inventory",
     "screened_per_wave",
     "screening",
+    "stale_releases",
     "staffing_coverage",
+    "students_by_age",
 ]
 
 BY_COLUMNS = {
