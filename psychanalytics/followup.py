@@ -8,14 +8,11 @@ the list (学籍号, 姓名, 班级, what was flagged, the item-9 answer) is wri
 an XLSX for that school alone, each list is recorded in the audit log (school,
 wave, counts; never an identifier), and flagged students missing from the roster
 are counted, not dropped. The roster is read as the importer reads files
-(:func:`psychanalytics.ingest.open_source` finds the encoding and the header
-row; the importer's header aliases name the columns), never stored.
+(:func:`psychanalytics.ingest.read_table`), never stored.
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -58,61 +55,30 @@ class FollowupResult:
     audit_seq: int
 
 
-def _cell(value) -> str:
-    """A roster cell as text: an Excel number cell holding a whole number is written without ``.0``."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _roster_rows(source) -> list[list[str]]:
-    if source.format == "xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(source.path, read_only=True, data_only=True)
-        try:
-            rows = [[_cell(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    else:
-        with open(source.path, encoding=source.encoding, newline="") as handle:
-            rows = list(csv.reader(handle, delimiter=source.delimiter))
-    return rows[source.header_line :]
-
-
 def read_roster(path: str | Path) -> pd.DataFrame:
     """A school roster (CSV in UTF-8/GBK or XLSX) as ``student_number, name, grade, class, line``.
 
-    The header row is found and the columns named as the importer does
-    (:func:`psychanalytics.ingest.open_source`, :func:`psychanalytics.ingest.layout`
-    with the roster's aliases); only 学籍号 is required. Blank lines are
-    skipped; ``line`` is the line (row) of the file.
+    The file is read as the importer reads it (:func:`psychanalytics.ingest.read_table`:
+    encoding, title lines, the importer's header aliases); only 学籍号 is required,
+    a column the roster lacks is read as empty. Blank lines are skipped; ``line``
+    is the line (row) of the file.
 
     Raises
     ------
     psychanalytics.ingest.IngestError
-        The file cannot be read, or has no 学籍号 column.
+        The file cannot be read, has no 学籍号 column, or has lines with another
+        number of fields than its header (named, so the school can mend them).
     """
-    source = ingest.open_source(path)
-    fields = tuple(
-        dataclasses.replace(f, required=f.name == "student_number")
-        for f in ingest.KINDS["roster"].fields
-        if f.name in ROSTER_FIELDS
-    )
-    kind = ingest.Kind(name="followup_roster", title="随访名册 / roster", fields=fields, key=("student_number",),
-                       build=lambda columns, context: [])  # fmt: skip
-    where = ingest.layout(kind, source.headers).fields
-    records = []
-    for offset, row in enumerate(_roster_rows(source)):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = {name: (row[i].strip() if i < len(row) else "") for name, i in where.items()}
-        records.append(
-            {**{f: cells.get(f, "") for f in ROSTER_FIELDS}, "line": source.header_line + offset + 1}
+    table = ingest.read_table(path, fields=ROSTER_FIELDS, required=("student_number",))
+    unread = table.attrs["unread_lines"]
+    if unread:
+        shown = "、".join(map(str, unread[:10])) + (" …" if len(unread) > 10 else "")
+        raise ingest.IngestError(
+            f"{Path(path).name}: 第 {shown} 行的列数与表头不同，请修改后再试 / lines {shown} have another number "
+            "of fields than the header"
         )
-    return pd.DataFrame(records, columns=[*ROSTER_FIELDS, "line"])
+    columns = {f: table[f] if f in table else "" for f in ROSTER_FIELDS}
+    return pd.DataFrame({**columns, "line": table["line"]}, columns=[*ROSTER_FIELDS, "line"])
 
 
 def _candidates(number: str) -> list[str]:

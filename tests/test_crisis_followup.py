@@ -183,6 +183,7 @@ def test_students_of_other_schools_never_appear(db, key, tmp_path, capsys, demo_
         ({"--key-file": "WRONG"}, "密钥与本数据库不符"),
         ({"--key-file": "MISSING"}, "密钥文件不存在"),
         ({"--roster": "NOCOLUMN"}, "学籍号"),
+        ({"--roster": "DAMAGED"}, "第 3 行的列数与表头不同"),
     ],
 )
 def test_refused_lists_write_nothing(db, key, tmp_path, capsys, change, message):
@@ -192,7 +193,10 @@ def test_refused_lists_write_nothing(db, key, tmp_path, capsys, change, message)
     roster = _xlsx(tmp_path / "ok.xlsx", ["学籍号"], [["G1"]])
     args = {"--db": str(db), "--wave": WAVE, "--school": SCHOOL, "--roster": str(roster),
             "--key-file": key, "--out": str(tmp_path / "l.xlsx")}  # fmt: skip
-    replaced = {"WRONG": str(wrong), "MISSING": str(tmp_path / "none.key"), "NOCOLUMN": str(no_number)}
+    damaged = tmp_path / "damaged.csv"  # line 3 lost a comma: its name and class run together
+    damaged.write_text("学籍号,姓名,班级\nG1,张三,1班\nG2,李四2班\n", encoding="utf-8")
+    replaced = {"WRONG": str(wrong), "MISSING": str(tmp_path / "none.key"), "NOCOLUMN": str(no_number),
+                "DAMAGED": str(damaged)}  # fmt: skip
     args.update({k: replaced.get(v, v) for k, v in change.items()})
     code, _, err = _run(capsys, *[x for pair in args.items() for x in pair])
     assert code == 2 and message in err

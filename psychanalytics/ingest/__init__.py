@@ -12,7 +12,9 @@ same bytes again changes nothing. 学籍号 and 工号 become keyed pseudonyms
 (``pid``, ``staff_id``) at the door; names are read for the report only.
 
 Kinds and their columns are listed by :func:`describe` (and
-``psychanalytics import KIND --help``).
+``psychanalytics import KIND --help``). Tools that need a school's file but
+store nothing (the follow-up lists) read it with :func:`read_table`, the same
+reader.
 
 Examples
 --------
@@ -38,14 +40,13 @@ True
 
 from __future__ import annotations
 
-from psychanalytics.ingest._kind import Kind
 from psychanalytics.ingest._kinds import KINDS
-from psychanalytics.ingest._layout import layout
 from psychanalytics.ingest._load import import_file
 from psychanalytics.ingest._problems import REASONS, IngestError, Problem
-from psychanalytics.ingest._read import ENCODINGS, open_source
+from psychanalytics.ingest._read import ENCODINGS
 from psychanalytics.ingest._report import REPORT_HEADERS, write_report
 from psychanalytics.ingest._result import ImportResult
+from psychanalytics.ingest._table import read_table
 
 
 def describe(kind: str) -> str:
@@ -79,11 +80,9 @@ __all__ = [
     "REPORT_HEADERS",
     "ImportResult",
     "IngestError",
-    "Kind",
     "Problem",
     "describe",
     "import_file",
-    "layout",
-    "open_source",
+    "read_table",
     "write_report",
 ]
