@@ -1,4 +1,4 @@
-"""notebooks/district_overview runs top to bottom on the demo district (file hygiene: test_notebook_files)."""
+"""notebooks/01_district_overview runs top to bottom on the demo district (file hygiene: test_notebook_files)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import nbformat
 import papermill
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "district_overview.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_district_overview.ipynb"
 PLOTLY = "application/vnd.plotly.v1+json"
 
 
@@ -18,7 +18,7 @@ PLOTLY = "application/vnd.plotly.v1+json"
 def test_notebook_runs_on_the_demo_district(demo_db, tmp_path):
     db = tmp_path / "demo.sqlite"
     shutil.copy(demo_db, db)
-    out = tmp_path / "district_overview.ipynb"
+    out = tmp_path / "01_district_overview.ipynb"
     papermill.execute_notebook(
         str(NOTEBOOK),
         str(out),

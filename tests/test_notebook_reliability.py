@@ -1,4 +1,4 @@
-"""Execute notebooks/reliability.ipynb top to bottom on the demo district and check what it computed."""
+"""Execute notebooks/02_psychometrics_reliability.ipynb top to bottom on the demo district and check what it computed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 papermill = pytest.importorskip("papermill")
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "reliability.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_psychometrics_reliability.ipynb"
 
 
 @pytest.mark.notebook

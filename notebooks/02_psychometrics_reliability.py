@@ -25,7 +25,7 @@
 # Everything shown is aggregated; norm cells with fewer than `min_n` students are refused, not shown.
 
 # %% tags=["parameters"]
-db = "data/demo.sqlite"  # SQLite path or SQLAlchemy URL
+db = None  # SQLite path or SQLAlchemy URL; None = PSYCHANALYTICS_DB
 wave = None  # one wave_id, or None for every wave
 reference_wave = None  # wave the norms come from; None = the first wave
 instruments = ("mht", "phq9", "gad7")
