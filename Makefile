@@ -17,7 +17,7 @@ demo: setup
 # JupyterLab on the researchers' notebooks, against the demo district (read-only).
 lab: setup
 	@test -f $(DB) || $(BIN)/psychanalytics demo --db $(DB)
-	PSYCHANALYTICS_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
+	PSYCHANALYTICS_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser --allow-root
 
 test: system-deps setup
 	$(BIN)/python -m pytest
