@@ -30,6 +30,6 @@ def test_annual_report_notebook_renders_the_report_of_the_year(demo_db, tmp_path
     assert all(section in text for section in reports.SECTIONS)
     report = (tmp_path / "annual_report.html").read_text(encoding="utf-8")
     assert "（2024-2025学年）" in report and "二、目标达成情况" in report
-    assert "<script src=\"http" not in report  # opens offline: plotly.js inline
+    assert '<script src="http' not in report  # opens offline: plotly.js inline
     previews = [o for o in outputs if "text/html" in o.get("data", {}) and "<iframe" in o.data["text/html"]]
     assert len(previews) == 1 and 'src="annual_report.html"' in previews[0].data["text/html"]
