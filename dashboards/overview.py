@@ -16,11 +16,11 @@
 # ---
 
 # %% tags=["parameters"]
-# 数据库：None 表示使用环境变量 PSYCHANALYTICS_DB（psychanalytics serve 会设置）
-# database: None means PSYCHANALYTICS_DB (set by `psychanalytics serve`)
-db = None
+# 发布的汇总数据：None 表示使用环境变量 PSYCHANALYTICS_MART（psychanalytics serve 会设置）
+# the published mart: None means PSYCHANALYTICS_MART (set by `psychanalytics serve`)
+mart = None
 
 # %%
 from psychanalytics.dashboards import build_overview
 
-build_overview(db)
+build_overview(mart)

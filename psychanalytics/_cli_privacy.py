@@ -267,6 +267,32 @@ def _audit_verify(args, engine) -> int:
     return 0
 
 
+# --- publish ------------------------------------------------------------------------------------
+
+
+def _publish(args, engine) -> int:
+    import json
+
+    from psychanalytics import mart
+
+    path = _key_path(args)
+    anchors = _anchor_file(args, _store_key(engine, args)) if path.is_file() else None
+    done = mart.publish(engine, args.mart, min_cell=args.min_cell, anchors=anchors)
+    m = done.manifest
+    print(f"汇总数据已发布 / mart published: {done.target}")
+    print(
+        f"  {len(done.rows)} 张表 / tables · 小于 {m['min_cell']} 人不显示 / cells under {m['min_cell']} hidden · "
+        f"数据截至 / data as of {m['snapshot']['data_as_of'] or '—'} · 审计记录 / audit row {m['audit_seq']}"
+    )
+    if "://" not in str(args.mart):
+        manifest = Path(args.mart).with_name(Path(args.mart).name + ".manifest.json")
+        manifest.write_text(json.dumps(m, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        print(f"  说明文件 / manifest: {manifest}")
+    if anchors is None:
+        print(f"  未记录锚点 / not anchored: no key at {path}", file=sys.stderr)
+    return 0
+
+
 # --- backup and restore -------------------------------------------------------------------------
 
 
@@ -449,6 +475,18 @@ def add_commands(sub, add_db) -> None:
         "--manifest", nargs="*", help="export or publish manifests whose anchors to check too"
     )
     verify.set_defaults(handler=lambda a: _run(_audit_verify, a))
+
+    pub = sub.add_parser(
+        "publish",
+        help="publish the leaders' mart: suppressed aggregates only, in a database of its own (发布汇总数据)",
+        description="Count every dashboard and report table from the store, hide small cells (and cells that "
+        "would give them away), and write them with a manifest (snapshot, scoring-spec versions, rule, audit "
+        "anchor) to a SQLite file or a PostgreSQL schema. Leaders' pages read this mart only.",
+    )
+    _common(pub, add_db)
+    pub.add_argument("--mart", required=True, help="the mart: a SQLite file (replaced) or a PostgreSQL URL")
+    pub.add_argument("--min-cell", type=int, help="smallest number of students shown (default: 10)")
+    pub.set_defaults(handler=lambda a: _run(_publish, a))
 
     back = sub.add_parser("backup", help="a consistent copy of the store, also while imports run (备份)")
     _common(back, add_db)

@@ -92,7 +92,7 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from psychanalytics import dashboards
 
-    return dashboards.serve(db=args.db, port=args.port, open_browser=False)
+    return dashboards.serve(mart=args.mart, db=args.db, port=args.port, open_browser=False)
 
 
 def _progress_bar(done: int, total: int) -> None:
@@ -399,8 +399,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(upgrade)
     upgrade.set_defaults(handler=_cmd_upgrade)
 
-    serve = sub.add_parser("serve", help="serve the leader dashboards (Voila, read-only) on 127.0.0.1")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the leader dashboards (Voila, read-only) on 127.0.0.1",
+        description="The pages read the published mart only: --mart, or with --db the mart beside the store "
+        "(<name>-mart.sqlite), published first unless it is current.",
+    )
     _add_db(serve)
+    serve.add_argument("--mart", help="a published mart (SQLite file or PostgreSQL URL of the reader role)")
     serve.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default: 8866)")
     serve.set_defaults(handler=_cmd_serve)
 

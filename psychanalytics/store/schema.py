@@ -70,8 +70,9 @@ metadata = sa.MetaData(
 
 
 def _keyed_by_rowid(table: sa.Table) -> bool:
+    """True for one INTEGER key (SQLite's rowid) and for a table without a key (a mart's frames)."""
     key = list(table.primary_key.columns)
-    return len(key) == 1 and isinstance(key[0].type, sa.Integer)
+    return not key or (len(key) == 1 and isinstance(key[0].type, sa.Integer))
 
 
 @compiles(CreateTable, "sqlite")

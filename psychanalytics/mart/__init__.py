@@ -1,0 +1,40 @@
+"""The published mart: suppressed aggregates for leaders, in a database that holds nothing else.
+
+Leaders' pages and reports never read the row-level store. ``psychanalytics
+publish --db STORE --mart MART`` counts every registered table from the store,
+passes it through the one leader-output policy
+(:func:`psychanalytics.privacy.leader_view`), and writes the protected frames
+to a SQLite file (or a PostgreSQL schema reached through a ``SELECT``-only
+role) with a manifest: the data snapshot, the scoring-spec versions, the rule
+and threshold, the audit anchor. A dashboard kernel opens the mart only
+(:class:`Mart`), so it never holds a connection to student-level rows.
+
+Each page's tables live in a module of their own (:mod:`.overview`, ...),
+registered in :data:`TABLES` when this package is imported.
+
+Examples
+--------
+>>> from psychanalytics import mart
+>>> sorted(mart.TABLES)[:3]
+['phq9_bands_per_wave', 'screened_per_wave', 'staffing_coverage']
+"""
+
+from psychanalytics.mart import overview  # noqa: F401  (registers its tables)
+from psychanalytics.mart._publish import MANIFEST_TABLE, READER_ROLE, RULE, Publication, build_tables, publish
+from psychanalytics.mart._read import Mart, MartNotFoundError, open_mart
+from psychanalytics.mart._registry import TABLES, MartTable, register
+
+__all__ = [
+    "MANIFEST_TABLE",
+    "READER_ROLE",
+    "RULE",
+    "TABLES",
+    "Mart",
+    "MartNotFoundError",
+    "MartTable",
+    "Publication",
+    "build_tables",
+    "open_mart",
+    "publish",
+    "register",
+]
