@@ -82,6 +82,19 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_mart(demo_db, tmp_path_factory) -> Path:
+    """The demo district's published mart (SQLite), built once per run from a copy of :func:`demo_db`."""
+    import shutil
+
+    from psychanalytics import mart
+
+    folder = tmp_path_factory.mktemp("demo_mart")
+    shutil.copy(demo_db, folder / "demo.sqlite")
+    mart.publish(folder / "demo.sqlite", folder / "mart.sqlite")
+    return folder / "mart.sqlite"
+
+
+@pytest.fixture(scope="session")
 def planted_crisis_problems():
     """The record errors the demo of :func:`demo_db` plants in its crisis events (the truth, never stored)."""
     from psychanalytics import synth

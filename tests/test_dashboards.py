@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,7 +20,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from psychanalytics import dashboards, store, synth
+from psychanalytics import dashboards, instruments, mart, store, synth
 from psychanalytics.privacy import PROTECTED_MARKER, small_marker
 from psychanalytics.store import schema
 
@@ -56,99 +56,117 @@ def _figures(page) -> list[dict]:
 # --- the policy on every leader page ---------------------------------------------------------
 
 BUILDERS = sorted(
-    (name, function)
-    for name, function in inspect.getmembers(dashboards, inspect.isfunction)
-    if name.startswith("build_") and function.__module__ == dashboards.__name__
+    (name, getattr(dashboards, name)) for name in dashboards.__all__ if name.startswith("build_")
 )
 
 
-def test_every_builder_is_checked():
-    assert "build_overview" in dict(BUILDERS)
+def test_every_page_has_a_builder_and_a_notebook():
+    built = {name.removeprefix("build_") for name, _ in BUILDERS}
+    assert {page.notebook for page in dashboards.PAGES} <= built
+    for page in dashboards.PAGES:
+        notebook = DASHBOARDS / f"{page.notebook}.ipynb"
+        assert notebook.is_file() and (DASHBOARDS / f"{page.notebook}.py").is_file(), page.notebook
+        assert f"build_{page.notebook}(mart)" in notebook.read_text("utf-8")
+
+
+def _publish(db, folder: Path, *, min_cell: int = 10) -> Path:
+    target = folder / "mart.sqlite"
+    target.unlink(missing_ok=True)
+    mart.publish(db, target, min_cell=min_cell)
+    return target
 
 
 @pytest.fixture(scope="module")
-def small_synthetic_district(tmp_path_factory) -> Path:
-    """The smallest synthetic district (500 students a year): several PHQ-9 bands under 10 in every wave."""
-    path = tmp_path_factory.mktemp("small") / "small.sqlite"
-    engine = store.connect(path)
+def small_synthetic_mart(tmp_path_factory) -> Path:
+    """The smallest synthetic district (500 students a year), published: several bands under 10 in every wave."""
+    folder = tmp_path_factory.mktemp("small")
+    engine = store.connect(folder / "small.sqlite")
     synth.build_demo(engine, seed=3, students=synth.MIN_STUDENTS)
     engine.dispose()
-    return path
+    return _publish(folder / "small.sqlite", folder)
 
 
-def _shown_numbers(view) -> set[float]:
+@pytest.fixture
+def hand_built_mart(sqlite_engine, tmp_path) -> Path:
+    _small_district(sqlite_engine)
+    return _publish(sqlite_engine, tmp_path)
+
+
+def _table(view_name: str) -> mart.MartTable:
+    return mart.TABLES[view_name.removesuffix("__headline")]
+
+
+def _shown_numbers(frame) -> set[float]:
     """Every number a view lets a page show, as drawn (counts, and proportions as percentages)."""
     numbers = set()
-    for frame in (view.cells, view.headline):
-        if frame is None:
-            continue
-        for column in ("count", "n", "proportion", "low", "high"):
-            if column in frame:
-                scale = 100 if column in ("proportion", "low", "high") else 1
-                numbers |= {round(float(v) * scale, 6) for v in frame[column].dropna()}
+    for column in ("count", "n", "proportion", "low", "high"):
+        if column in frame:
+            scale = 100 if column in ("proportion", "low", "high") else 1
+            numbers |= {round(float(v) * scale, 6) for v in frame[column].dropna()}
     return numbers
 
 
-def _check_view(name: str, view) -> int:
-    """The policy held in one view; returns how many values it blanked."""
-    small, cells = small_marker(view.min_cell), view.cells
-    if view.unit == "school":
+def _check_view(name: str, frame, min_cell: int) -> int:
+    """The policy held in one published table; returns how many values it blanked."""
+    table = _table(name)
+    if table.policy is None or table.policy.get("unit") == "school":
         return 0
-    for frame in (cells, view.headline):
-        if frame is None:
-            continue
-        # no shown count or share resting on fewer than min_cell students
-        assert (frame["count"].dropna() >= view.min_cell).all(), name
-        assert (frame["n"].dropna() >= view.min_cell).all(), name
-        if "proportion" in frame:
-            rests = frame["proportion"].notna()
-            assert frame.loc[rests, "count"].notna().all() and frame.loc[rests, "n"].notna().all(), name
-        blanked = frame["count"].isna() | frame["n"].isna()
-        assert frame.loc[blanked, "marker"].isin([small, PROTECTED_MARKER]).all(), name
-    if view.by:
-        for key, group in cells.groupby(list(view.by), dropna=False):
+    small = small_marker(min_cell)
+    # no shown count or share resting on fewer than min_cell students
+    assert (frame["count"].dropna() >= min_cell).all(), name
+    assert (frame["n"].dropna() >= min_cell).all(), name
+    if "proportion" in frame:
+        rests = frame["proportion"].notna()
+        assert frame.loc[rests, "count"].notna().all() and frame.loc[rests, "n"].notna().all(), name
+    blanked = frame["count"].isna() | frame["n"].isna()
+    assert frame.loc[blanked, "marker"].isin([small, PROTECTED_MARKER]).all(), name
+    by = table.policy.get("by")
+    if by and not name.endswith("__headline"):
+        for key, group in frame.groupby(list(by), dropna=False):
             blanks = group["count"].isna()
             if group["n"].notna().all() and blanks.any():
                 # no blanked cell recoverable from the group's shown total: never one blank alone, and the
                 # blanks hold min_cell or more together (n - shown cells is shown implicitly)
                 assert blanks.sum() != 1, (name, key)
-                assert group["n"].iloc[0] - group.loc[~blanks, "count"].sum() >= view.min_cell, (name, key)
-    return int(cells["count"].isna().sum())
+                assert group["n"].iloc[0] - group.loc[~blanks, "count"].sum() >= min_cell, (name, key)
+    return int(frame["count"].isna().sum())
 
 
 @pytest.mark.parametrize(("name", "build"), BUILDERS, ids=[name for name, _ in BUILDERS])
-@pytest.mark.parametrize("district", ["small_synthetic_district", "hand_built_district"])
+@pytest.mark.parametrize("district", ["small_synthetic_mart", "hand_built_mart"])
 def test_every_leader_page_keeps_the_policy(name, build, district, request):
-    db = request.getfixturevalue(district)
-    page = build(db, min_cell=10)
+    published = request.getfixturevalue(district)
+    page = build(published)
     assert isinstance(page, dashboards.LeaderPage) and page.views, (
         f"{name} must return a LeaderPage with views"
     )
-    blanked = sum(_check_view(view_name, view) for view_name, view in page.views.items())
-    assert blanked > 0  # both districts have small cells: the check saw suppression at work
+    for view_name in page.views:
+        assert view_name.removesuffix("__headline") in mart.TABLES, (
+            f"{name}: view {view_name} is not a mart table"
+        )
+    blanked = sum(_check_view(view_name, frame, 10) for view_name, frame in page.views.items())
+    if name == "build_overview":
+        assert blanked > 0  # both districts have small cells: the check saw suppression at work
     # the page draws nothing but what its views allow: every bar height is a shown number
-    allowed = set().union(*(_shown_numbers(view) for view in page.views.values()))
+    allowed = set().union(*(_shown_numbers(frame) for frame in page.views.values()))
     for figure in _figures(page):
         for trace in figure["data"]:
-            for value in trace.get("y", []):
+            if trace.get("type", "bar") != "bar":
+                continue
+            for value in trace.get("y", []) if trace.get("orientation") != "h" else trace.get("x", []):
                 if value is not None and not (isinstance(value, float) and math.isnan(value)):
                     assert round(float(value), 6) in allowed, (name, trace.get("name"), value)
-    # and no headline card shows a value its view blanked
-    text = _html(page)
-    for view in page.views.values():
-        if view.headline is not None and not view.headline.empty and view.headline["count"].isna().iloc[-1]:
-            assert f"{view.headline['marker'].iloc[-1]} / " in text.replace("&lt;", "<")
 
 
 # --- widget tree ----------------------------------------------------------------------------
 
 
-def test_overview_on_demo_district(demo_db):
-    page = dashboards.build_overview(demo_db)
+def test_overview_on_demo_district(demo_mart):
+    page = dashboards.build_overview(demo_mart)
     text = _html(page)
     assert "钟楼区学生心理健康总览" in text
     assert "演示数据" in page.children[0].value  # the banner comes first
-    for label in ("最近一次普测人数", "PHQ-9 ≥10 占比", "专职心理教师配备率", "数据截至"):
+    for label in ("最近一次普测人数", "PHQ-9 ≥10 占比", "专职心理教师配备率", "数据截至", "怎么看"):
         assert label in text
     figures = _figures(page)
     assert len(figures) == 3
@@ -156,14 +174,10 @@ def test_overview_on_demo_district(demo_db):
         assert any(v is not None for trace in figure["data"] for v in trace["y"])
     band_names = [trace["name"] for trace in figures[1]["data"]]
     assert band_names == ["无或极轻微", "轻度", "中度", "中重度", "重度"]  # the spec's names, not codes
-    for cut_off_range in (
-        "0–4 无或极轻微",
-        "10–14 中度",
-        "20–27 重度",
-        "20–27 Severe",
-    ):  # footnote, from phq9.yaml
+    for cut_off_range in ("0–4 无或极轻微", "10–14 中度", "20–27 重度", "20–27 Severe"):  # from phq9.yaml
         assert cut_off_range in text
-    assert "PHQ-9 ≥10 占比" in text
+    version = instruments.get("phq9").version
+    assert f"计分规则版本：PHQ-9 {version}" in text and "审计记录第" in text  # the footer names the snapshot
 
 
 def _small_district(engine: sa.Engine) -> None:
@@ -208,15 +222,8 @@ def _small_district(engine: sa.Engine) -> None:
         )  # fmt: skip
 
 
-@pytest.fixture
-def hand_built_district(sqlite_engine) -> sa.Engine:
-    _small_district(sqlite_engine)
-    return sqlite_engine
-
-
-def test_small_cells_never_reach_the_page(sqlite_engine):
-    _small_district(sqlite_engine)
-    page = dashboards.build_overview(sqlite_engine, min_cell=10)
+def test_small_cells_never_reach_the_page(hand_built_mart):
+    page = dashboards.build_overview(hand_built_mart)
     text = _html(page)
     assert "演示数据" not in text
     assert ">12<" in text  # 12 screened: shown, though no enrolment was imported (全区在册 <10)
@@ -234,8 +241,18 @@ def test_small_cells_never_reach_the_page(sqlite_engine):
     assert "2 / 12" not in text and "16.7%" not in text
 
 
-def test_empty_store_builds_a_page_saying_no_data(sqlite_engine):
-    page = dashboards.build_overview(sqlite_engine)
+def test_the_mart_holds_no_student_row(hand_built_mart):
+    engine = sa.create_engine(f"sqlite:///{hand_built_mart}")
+    with engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+        columns = {c["name"] for t in tables for c in sa.inspect(conn).get_columns(t)}
+    engine.dispose()
+    assert "pid" not in columns and "student_number" not in columns
+    assert not {"score", "response", "student", "enrolment"} & set(tables)
+
+
+def test_empty_store_builds_a_page_saying_no_data(sqlite_engine, tmp_path):
+    page = dashboards.build_overview(_publish(sqlite_engine, tmp_path))
     text = _html(page)
     assert "暂无普测数据" in text and "演示数据" not in text
     for empty_card in ("暂无普测 / no wave yet", "暂无 PHQ-9 数据 / no PHQ-9 scores", "暂无数据 / no data"):
@@ -243,21 +260,34 @@ def test_empty_store_builds_a_page_saying_no_data(sqlite_engine):
     assert len(_figures(page)) == 3
 
 
-def test_an_unreadable_database_gives_a_page_saying_so(tmp_path):
+@pytest.mark.parametrize(("name", "build"), BUILDERS, ids=[name for name, _ in BUILDERS])
+def test_an_unreadable_mart_gives_a_page_saying_so(name, build, tmp_path):
     broken = tmp_path / "broken.sqlite"
     broken.write_bytes(b"this is not a SQLite database" * 100)
-    text = _html(dashboards.build_overview(broken))
-    assert "暂时无法读取数据" in text and "cannot be read" in text and "暂无普测数据" not in text
-    assert "broken.sqlite" not in text and "database disk image" not in text and "<10" not in text
+    for target in (broken, tmp_path / "nowhere.sqlite"):
+        text = _html(build(target))
+        assert "暂时无法读取数据" in text and "cannot be read" in text and "暂无普测数据" not in text
+        assert "broken.sqlite" not in text and "nowhere" not in text and "database disk image" not in text
+        assert "<10" not in text
+    assert not (tmp_path / "nowhere.sqlite").exists()
 
 
-def test_missing_database_is_an_error_and_is_not_created(tmp_path, capsys):
+def test_serve_refuses_a_missing_store_and_creates_nothing(tmp_path, capsys):
     missing = tmp_path / "nowhere.sqlite"
-    text = _html(dashboards.build_overview(missing))  # the page, should the file go after serve started
-    assert "暂时无法读取数据" in text and "nowhere" not in text
     assert dashboards.serve(db=missing, port=_free_port()) == 2
     assert "database not found" in capsys.readouterr().err
     assert not missing.exists()
+    assert dashboards.serve(mart=tmp_path / "no-mart.sqlite", port=_free_port()) == 2
+    assert "mart not found" in capsys.readouterr().err
+
+
+def test_landing_page_links_every_dashboard_and_nothing_else():
+    page = dashboards.landing_html(base_url="/")
+    links = re.findall(r'href="([^"]+)"', page)
+    assert links == [f"/voila/render/{p.notebook}.ipynb" for p in dashboards.PAGES]
+    for p in dashboards.PAGES:
+        assert p.title_zh in page and p.about_zh in page
+    assert "http" not in page and "<script" not in page
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -321,42 +351,85 @@ def server(demo_db, tmp_path_factory):
         log.close()
 
 
-@pytest.mark.slow
-@pytest.mark.browser
-def test_page_in_headless_chromium(server, tmp_path):
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+"""Where the browser tests keep their 1366×768 screenshots (a test artefact, not committed)."""
+FIGURES_DRAWN = (
+    "() => [...document.querySelectorAll('.js-plotly-plot')]"
+    ".some(p => p.data && p.data.some(t => (t.y || t.x || []).some(v => v !== null)))"
+)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Debian Chromium for the module's browser tests."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
 
-    external = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.on(
-                "request",
-                lambda r: (
-                    external.append(r.url) if not r.url.startswith((server, "blob:", "data:")) else None
-                ),
+        yield browser
+        browser.close()
+
+
+def _open(chromium, url: str, server: str):
+    """A 1366×768 page at ``url``, recording every request that leaves ``server``."""
+    page = chromium.new_page(viewport={"width": 1366, "height": 768})
+    page.external = []
+    page.on(
+        "request",
+        lambda r: page.external.append(r.url) if not r.url.startswith((server, "blob:", "data:")) else None,
+    )
+    page.goto(url, timeout=180_000)
+    return page
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_landing_page_in_headless_chromium(server, chromium):
+    page = _open(chromium, server + "/", server)
+    try:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "landing.png")
+        links = page.eval_on_selector_all("a", "links => links.map(a => a.getAttribute('href'))")
+        body = page.inner_text("body")
+    finally:
+        page.close()
+    assert links == [f"/voila/render/{p.notebook}.ipynb" for p in dashboards.PAGES]
+    assert all(p.title_zh in body for p in dashboards.PAGES) and "overview.py" not in body
+    assert page.external == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("dashboard", dashboards.PAGES, ids=[p.notebook for p in dashboards.PAGES])
+def test_dashboard_renders_offline_in_chinese(server, chromium, dashboard):
+    page = _open(chromium, f"{server}/voila/render/{dashboard.notebook}.ipynb", server)
+    try:
+        page.wait_for_function(FIGURES_DRAWN, timeout=180_000)
+        page.wait_for_timeout(500)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{dashboard.notebook}.png")
+        body, content = page.inner_text("body"), page.content()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        selects = page.locator("select")
+        if selects.count():  # a filter redraws a chart
+            before = page.evaluate(
+                "JSON.stringify([...document.querySelectorAll('.js-plotly-plot')].map(p => p.data))"
             )
-            page.goto(server + "/", timeout=120_000)
+            options = selects.first.locator("option")
+            selects.first.select_option(index=options.count() - 1 if options.count() > 1 else 0)
             page.wait_for_function(
-                "() => [...document.querySelectorAll('.js-plotly-plot')]"
-                ".filter(p => p.data && p.data.some(t => (t.y || []).some(v => v !== null))).length >= 3",
-                timeout=120_000,
+                f"JSON.stringify([...document.querySelectorAll('.js-plotly-plot')].map(p => p.data)) !== {json.dumps(before)}",
+                timeout=60_000,
             )
-            page.screenshot(path=tmp_path / "overview.png")
-            body = page.inner_text("body")
-            content = page.content()
-        finally:
-            browser.close()
-    assert (tmp_path / "overview.png").stat().st_size > 10_000
-    assert "钟楼区学生心理健康总览" in body
-    assert "演示数据" in body
-    assert "专职心理教师配备率" in body
+    finally:
+        page.close()
+    assert dashboard.title_zh in body and "演示数据" in body and "怎么看" in body
     assert "Traceback" not in body and "Traceback" not in content
-    assert "import psychanalytics" not in content and "build_overview(db)" not in content
-    assert external == []  # nothing from a CDN or any other host
+    assert "import psychanalytics" not in content and f"build_{dashboard.notebook}(mart)" not in content
+    assert overflow <= 0, f"{dashboard.notebook}: {overflow} px wider than a 1366 px screen"
+    assert page.external == []  # nothing from a CDN or any other host
 
 
 @pytest.mark.slow
@@ -370,10 +443,26 @@ def test_served_html_has_no_source_and_no_external_url(server):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
-    ["/api/kernels", "/api/contents", "/voila/tree", "/voila/api/contents", "/voila/files/overview.ipynb"],
+    [
+        "/api/kernels",
+        "/api/contents",
+        "/voila/api/contents",
+        "/voila/files/overview.ipynb",
+        "/voila/files/overview.py",
+        "/voila/files/voila.json",
+    ],
 )
 def test_jupyter_apis_are_closed(server, path):
     assert requests.get(server + path, timeout=30).status_code in (403, 404)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/", "/voila/tree", "/voila/tree/share", "/voila/tree/share/jupyter"])
+def test_no_folder_is_listed(server, path):
+    html = requests.get(server + path, timeout=30).content.decode("utf-8")
+    assert "钟楼区学生心理健康数据看板" in html  # every folder shows the landing page, never its files
+    for name in ("overview.py", "voila.json", "share", "templates", "jupyter"):
+        assert name not in html
 
 
 def _listening(port: int) -> set[str]:
@@ -398,42 +487,35 @@ def test_server_listens_on_loopback_only(server):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_a_failing_kernel_shows_no_traceback(tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    broken = tmp_path / "broken.sqlite"
-    broken.write_bytes(b"this is not a SQLite database" * 100)
+def test_a_failing_kernel_shows_no_traceback(demo_mart, chromium, tmp_path):
+    damaged = tmp_path / "mart.sqlite"
+    shutil.copy(demo_mart, damaged)
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "psychanalytics.cli", "serve", "--db", str(broken), "--port", str(port)],
+        [sys.executable, "-m", "psychanalytics.cli", "serve", "--mart", str(damaged), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                requests.get(url, timeout=60)
+                requests.get(url + "/", timeout=60)
                 break
             except requests.ConnectionError:
                 time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1366, "height": 768})
-                page.goto(url, timeout=120_000)
-                page.wait_for_function("() => document.body.innerText.includes('无法读取')", timeout=120_000)
-                body = page.inner_text("body")
-                content = page.content()
-            finally:
-                browser.close()
+        damaged.write_bytes(b"this is not a SQLite database" * 100)  # the mart goes bad while served
+        page = _open(chromium, url + "/voila/render/overview.ipynb", url)
+        try:
+            page.wait_for_function("() => document.body.innerText.includes('无法读取')", timeout=120_000)
+            body, content = page.inner_text("body"), page.content()
+        finally:
+            page.close()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     assert "暂时无法读取数据" in body and "data administrator" in body and "error" not in body
-    for leak in ("Traceback", "DatabaseError", "broken.sqlite", "sqlalchemy", "build_overview"):
+    for leak in ("Traceback", "DatabaseError", "mart.sqlite", "sqlalchemy", "build_overview"):
         assert leak not in body and leak not in content

@@ -183,60 +183,60 @@ def _cards(screened: pd.DataFrame, headline: pd.DataFrame, staffing: pd.DataFram
     return widgets.HTML(f'<div style="display:flex;gap:12px;margin:6px 0">{"".join(cards)}</div>')
 
 
-def _overview_notes() -> list[tuple[str, str]]:
+def _overview_guide() -> widgets.HTML:
+    """「怎么看这一页」 in one line under the title, above the fold."""
     spec = instruments.get(OVERVIEW_INSTRUMENT)
     band = spec.scale(OVERVIEW_SCALE).band(HIGH_RISK_BAND)
     risk_zh, risk_en = OVERVIEW_RISK
-    return [
-        (
-            f"怎么看这一页：上面三个数字是最近一次普测的人数、{spec.abbreviation} 总分 ≥{band.lower:g}"
-            f"（{band.name_zh}及以上{risk_zh}）的学生占比、配备至少一名专职心理教师的学校占比；下面三张图是它们的历年变化。"
-            "筛查结果提示的是“需要进一步关注”，不是诊断。",
-            f"How to read this page: students screened in the latest wave, the share with {spec.abbreviation} "
-            f">= {band.lower:g} ({band.name_en.lower()} or higher {risk_en}), and the share of schools with a full-time "
-            "psychology teacher; the charts show them over time. Screening flags students for follow-up; it is not a diagnosis.",
-        ),
-        (
-            viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE),
-            viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE, english=True),
-        ),
-    ]
+    zh = (
+        f"怎么看这一页：三个数字是最近一次普测的人数、{spec.abbreviation} 总分 ≥{band.lower:g}"
+        f"（{band.name_zh}及以上{risk_zh}）的学生占比、配备专职心理教师的学校占比，下面三张图是它们的历年变化。"
+        "筛查提示“需要进一步关注”，不是诊断。"
+    )
+    en = (
+        f"Students screened in the latest wave, the share with {spec.abbreviation} >= {band.lower:g} "
+        f"({band.name_en.lower()} or higher {risk_en}), schools with a full-time psychology teacher; the charts "
+        "show them over time. Screening flags students for follow-up; it is not a diagnosis."
+    )
+    return widgets.HTML(
+        f'<div style="font-size:14px;color:#333;margin:2px 0">{html.escape(zh)} {english(en)}</div>'
+    )
 
 
 def _overview_body(mart: Mart):
-    bands_table = mart_.overview.BANDS.name
-    views = {
-        "screened": mart.table(mart_.overview.SCREENED.name),
-        "bands": mart.table(bands_table),
-        "bands_headline": mart.table(bands_table + "__headline"),
-        "staffing": mart.table(mart_.overview.STAFFING.name),
-    }
+    tables = mart_.overview
+    screened, bands, staffing = tables.SCREENED.name, tables.BANDS.name, tables.STAFFING.name
+    views = {name: mart.table(name) for name in (screened, bands, bands + "__headline", staffing)}
     abbreviation, (risk_zh, _) = instruments.get(OVERVIEW_INSTRUMENT).abbreviation, OVERVIEW_RISK
     band_title = viz.bilingual(f"{abbreviation} {risk_zh}等级分布", f"{abbreviation} score bands per wave")
     charts = chart_row(
         [
             chart(
-                viz.screened_bars(views["screened"]),
-                "柱高是每次普测的受测人数，柱上写着占全区在册学生的比例。",
-                "bars: students screened per wave; labels: share of those enrolled",
+                viz.screened_bars(views[screened]),
+                "柱高是每次普测的受测人数；把鼠标移到柱上可看全区在册人数。",
+                "bars: students screened per wave; hover for those enrolled",
                 width="32%",
             ),
             chart(
-                viz.band_bars(views["bands"], title=band_title),
-                "每根柱子是一次普测，颜色越深风险等级越高；看深色部分是否逐年变薄。",
-                "one column per wave; darker is higher risk",
+                viz.band_bars(views[bands], title=band_title, at_least=HIGH_RISK_BAND),
+                "每根柱子是一次普测，颜色越深风险越高；柱顶是中度及以上的占比，看它是否逐年下降。",
+                "one column per wave, darker is higher risk; on top: the share at moderate or above",
                 width="36%",
             ),
             chart(
-                viz.staffing_bars(views["staffing"]),
+                viz.staffing_bars(views[staffing]),
                 "各学年配备专职心理教师的学校占比，目标是每校至少一名。",
                 "share of schools with a full-time psychology teacher, per school year",
                 width="32%",
             ),
         ]
     )
-    children = [_cards(views["screened"], views["bands_headline"], views["staffing"]), charts]
-    return children, views, {"notes": _overview_notes(), "specs": (OVERVIEW_INSTRUMENT,)}
+    cards = _cards(views[screened], views[bands + "__headline"], views[staffing])
+    legend = (
+        viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE),
+        viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE, english=True),
+    )
+    return [_overview_guide(), cards, charts], views, {"notes": [legend], "specs": (OVERVIEW_INSTRUMENT,)}
 
 
 def build_overview(mart: str | Path | Mart | None = None) -> LeaderPage:
@@ -258,8 +258,8 @@ def build_overview(mart: str | Path | Mart | None = None) -> LeaderPage:
     Returns
     -------
     LeaderPage
-        ``views``: ``screened``, ``bands``, ``bands_headline``, ``staffing``
-        (the mart tables shown). A mart that is missing or cannot be read gives
+        ``views``: the mart tables shown, by name (``screened_per_wave``,
+        ``phq9_bands_per_wave`` and its ``__headline``, ``staffing_coverage``). A mart that is missing or cannot be read gives
         a page saying so, in Chinese first, with no path, error text or number;
         the detail goes to the server's terminal.
     """
@@ -315,7 +315,7 @@ def _voila_command(folder: Path, port: int, open_browser: bool) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "voila",
+        "psychanalytics.dashboards._voila_app",
         str(folder),
         f"--port={port}",
         "--Voila.ip=127.0.0.1",

@@ -51,6 +51,7 @@ __all__ = [
     "stage_time_curves",
     "staffing_bars",
     "tick_label",
+    "wan_ticks",
 ]
 
 FONT_FAMILY = (
@@ -201,6 +202,22 @@ def tick_label(label: object, *, width: int = 6) -> str:
     return f"{text[:middle]}<br>{text[middle:]}"
 
 
+def wan_ticks(fig: go.Figure, top: float) -> None:
+    """Counts on the y axis as a Chinese reader writes them: 5,000 · 1万 · 1.5万 (not 10k), up to ``top``.
+
+    >>> fig = go.Figure()
+    >>> wan_ticks(fig, 32000)
+    >>> fig.layout.yaxis.ticktext
+    ('0', '1万', '2万', '3万')
+    """
+    if not top or top < 10_000:
+        fig.update_yaxes(tickformat=",d")
+        return
+    step = next(s for s in (5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 10**6) if top / s <= 6)
+    values = list(range(0, int(top) + 1, step))
+    fig.update_yaxes(tickvals=values, ticktext=["0" if v == 0 else f"{v / 10_000:g}万" for v in values])
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str], builder: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -255,6 +272,7 @@ def screened_bars(frame: pd.DataFrame) -> go.Figure:
         name="普测人数",
         cliponaxis=False,
     )
+    wan_ticks(fig, frame["count"].max(skipna=True) if not frame.empty else 0)
     return fig
 
 
@@ -265,6 +283,7 @@ def band_bars(
     x_title: str | None = None,
     facet: str | None = None,
     title: str | None = None,
+    at_least: str | None = None,
 ) -> go.Figure:
     """Stacked proportions of score bands (100 % per bar), lowest risk at the bottom.
 
@@ -286,6 +305,10 @@ def band_bars(
         Axis and figure titles (bilingual defaults).
     facet : str, optional
         Column splitting the figure into side-by-side panels (e.g. ``gender``).
+    at_least : str, optional
+        A band code: each bar is topped by the share at or above it (e.g.
+        「中度及以上 13.3%」), so the thin high-risk segments need no hover; the
+        sum of shown shares only, the marker when any of them is hidden.
 
     Examples
     --------
@@ -317,7 +340,6 @@ def band_bars(
         x_title or bilingual("普测批次", "screening wave"),
         bilingual("占比", "share"),
         empty=frame.empty,
-        height=420,
     )
     if facet is not None:
         domain = 1 / len(panels)
@@ -353,8 +375,34 @@ def band_bars(
             )
     # legend a little smaller than the theme's: five band names (无或极轻微 …) then fit one row at 1366 px
     fig.update_layout(barmode="stack", uniformtext=dict(minsize=10, mode="hide"), legend_font_size=12)
-    fig.update_yaxes(range=[0, 100], ticksuffix="%")
+    fig.update_yaxes(
+        range=[0, 122 if at_least and facet is None else 100],
+        tickvals=[0, 20, 40, 60, 80, 100],
+        ticktext=[f"{v}%" for v in (0, 20, 40, 60, 80, 100)],
+    )
+    if at_least and facet is None and not frame.empty:
+        _label_at_least(fig, frame, x, at_least)
     return fig
+
+
+def _label_at_least(fig: go.Figure, frame: pd.DataFrame, x: str, band: str) -> None:
+    """Annotate each bar with the share at or above ``band``: a sum of shown shares, or the marker."""
+    instrument, scale = frame[["instrument", "scale"]].iloc[0]
+    rank = instruments.get(instrument).scale(scale).band_set().codes.index(band)
+    name = band_label(band, instrument=instrument, scale=scale)
+    for value, rows in frame[frame["band_rank"] >= rank].groupby(x, sort=False):
+        hidden = rows["proportion"].isna()
+        text = (
+            rows.loc[hidden, "marker"].iloc[0] if hidden.any() else f"{rows['proportion'].sum() * 100:.1f}%"
+        )
+        fig.add_annotation(
+            x=tick_label(value),
+            y=100,
+            yanchor="bottom",
+            text=f"{name}及以上<br><b>{text}</b>",
+            showarrow=False,
+            font=dict(size=11),
+        )
 
 
 def staffing_bars(frame: pd.DataFrame) -> go.Figure:
