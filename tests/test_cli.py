@@ -42,3 +42,37 @@ def test_demo_fills_every_table_and_refuses_to_overwrite(tmp_path):
 def test_unknown_subcommand_is_a_usage_error():
     result = _run("frobnicate")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_publish_writes_the_mart_its_manifest_and_an_audit_row(demo_db, tmp_path):
+    import json
+    import shutil
+
+    from psychanalytics import mart, synth
+
+    db, target, key = tmp_path / "demo.sqlite", tmp_path / "mart.sqlite", tmp_path / "store.key"
+    shutil.copy(demo_db, db)
+    key.write_bytes(synth.DEMO_KEY)
+    env_args = ("--key-file", str(key), "--anchor-file", str(tmp_path / "anchors.jsonl"))
+    done = _run("publish", "--db", str(db), "--mart", str(target), *env_args)
+    assert done.returncode == 0, done.stderr
+    assert "汇总数据已发布 / mart published" in done.stdout and "小于 10 人不显示" in done.stdout
+    manifest = json.loads((tmp_path / "mart.sqlite.manifest.json").read_text("utf-8"))
+    published = mart.Mart(target)
+    assert published.manifest == manifest and manifest["audit_anchor"]["seq"] == manifest["audit_seq"]
+    assert set(manifest["tables"]) >= set(mart.TABLES) and manifest["spec_versions"]["phq9"]
+    engine = store.connect(db)
+    releases = store.list_releases(engine)
+    assert releases["kind"].tolist() == ["mart"] and releases["name"].tolist() == ["mart.sqlite"]
+    with engine.connect() as conn:
+        assert audit.head(conn)[0] == manifest["audit_seq"]
+    verified = _run(
+        "audit",
+        "verify",
+        "--db",
+        str(db),
+        "--manifest",
+        str(tmp_path / "mart.sqlite.manifest.json"),
+        *env_args,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
