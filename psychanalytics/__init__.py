@@ -27,7 +27,8 @@ dashboard that draws one chart.
 ``export``        research extracts, erasure, backup
 ``reports``       the annual survey report and per-intervention reports
 ``viz``           charts with the specs' labels and a colour-blind-safe palette
-``dashboards``    the leaders' pages (Voila), built from the published data
+``mart``          the published mart: protected aggregates, all that leaders' pages read
+``dashboards``    the leaders' pages (Voila), built from the published mart
 ``synth``         the synthetic demo district and its exports
 ================  ==========================================================
 
@@ -50,6 +51,7 @@ __all__ = [
     "facilities",
     "ingest",
     "instruments",
+    "mart",
     "outcomes",
     "plan",
     "privacy",

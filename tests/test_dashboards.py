@@ -311,6 +311,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class _Served(str):
+    """The server's URL, with its ``process`` (the ``psychanalytics serve`` process group leader)."""
+
+
 @pytest.fixture(scope="module")
 def server(demo_db, tmp_path_factory):
     """``psychanalytics serve`` on a copy of the demo district; always terminated."""
@@ -340,7 +344,9 @@ def server(demo_db, tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail("Voila did not answer within 120 s")
             time.sleep(0.5)
-        yield url
+        served = _Served(url)
+        served.process = process
+        yield served
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -519,3 +525,44 @@ def test_a_failing_kernel_shows_no_traceback(demo_mart, chromium, tmp_path):
     assert "暂时无法读取数据" in body and "data administrator" in body and "error" not in body
     for leak in ("Traceback", "DatabaseError", "mart.sqlite", "sqlalchemy", "build_overview"):
         assert leak not in body and leak not in content
+
+
+def _kernels_of(server_pid: int) -> list[int]:
+    """Process ids of the kernels a server started (``ipykernel_launcher`` among its descendants)."""
+    parents, commands = {}, {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            commands[int(proc.name)] = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parents[int(proc.name)] = int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        )
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == server_pid:
+                return True
+        return False
+
+    return [pid for pid, command in commands.items() if b"ipykernel_launcher" in command and descends(pid)]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_closed_page_releases_its_kernel_within_a_minute(server, chromium):
+    if not Path("/proc").is_dir():
+        pytest.skip("needs Linux /proc to list the server's kernels")
+    pid = server.process.pid
+    page = _open(chromium, server + "/voila/render/overview.ipynb", server)
+    page.wait_for_function(FIGURES_DRAWN, timeout=180_000)
+    assert _kernels_of(pid), "the open page has a kernel"
+    page.close()
+    deadline = time.monotonic() + 60
+    while _kernels_of(pid) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert _kernels_of(pid) == [], "a kernel outlived its closed page by a minute (voila.json culling)"
