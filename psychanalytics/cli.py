@@ -92,7 +92,7 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from psychanalytics import dashboards
 
-    return dashboards.serve(mart=args.mart, db=args.db, port=args.port, open_browser=False)
+    return dashboards.serve(mart=args.mart, db=args.db, port=args.port, ip=args.ip, open_browser=False)
 
 
 def _progress_bar(done: int, total: int) -> None:
@@ -407,7 +407,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db(serve)
     serve.add_argument("--mart", help="a published mart (SQLite file or PostgreSQL URL of the reader role)")
-    serve.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default: 8866)")
+    serve.add_argument("--port", type=int, default=8866, help="port (default: 8866)")
+    serve.add_argument(
+        "--ip",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1); any other asks for a token "
+        "($PSYCHANALYTICS_SERVE_TOKEN, else a new one, printed once)",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     report = sub.add_parser("report", help="render a report (年度督导调研报告) to HTML and PDF")

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from psychanalytics import dashboards, instruments, mart, store, synth
 from psychanalytics.privacy import PROTECTED_MARKER, small_marker
+from psychanalytics.privacy.shapes import looks_personal
 from psychanalytics.store import schema
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -145,6 +146,7 @@ def test_every_leader_page_keeps_the_policy(name, build, district, request):
             f"{name}: view {view_name} is not a mart table"
         )
     blanked = sum(_check_view(view_name, frame, 10) for view_name, frame in page.views.items())
+    assert not looks_personal(_html(page))
     if name == "build_overview":
         assert blanked > 0  # both districts have small cells: the check saw suppression at work
     # the page draws nothing but what its views allow: every bar height is a shown number
@@ -297,7 +299,7 @@ def test_voila_configuration():
     config = json.loads((DASHBOARDS / "voila.json").read_text())["VoilaConfiguration"]
     assert config["strip_sources"] is True
     assert config["show_tracebacks"] is False
-    assert config["file_allowlist"] == []
+    assert config["file_allowlist"] == [r".*\.(png|jpe?g|gif|svg|webp)$"]  # images only
     template = DASHBOARDS / "share" / "jupyter" / "voila" / "templates" / config["template"]
     assert (template / "index.html.j2").is_file()
 
@@ -432,6 +434,7 @@ def test_dashboard_renders_offline_in_chinese(server, chromium, dashboard):
     finally:
         page.close()
     assert dashboard.title_zh in body and "演示数据" in body and "怎么看" in body
+    assert not looks_personal(body)  # nothing shaped like a 学籍号, an ID card, a phone or an address
     assert "Traceback" not in body and "Traceback" not in content
     assert "import psychanalytics" not in content and f"build_{dashboard.notebook}(mart)" not in content
     assert overflow <= 0, f"{dashboard.notebook}: {overflow} px wider than a 1366 px screen"
@@ -456,10 +459,75 @@ def test_served_html_has_no_source_and_no_external_url(server):
         "/voila/files/overview.ipynb",
         "/voila/files/overview.py",
         "/voila/files/voila.json",
+        "/voila/files/share/jupyter/voila/templates/zhonglou/conf.json",
     ],
 )
 def test_jupyter_apis_are_closed(server, path):
     assert requests.get(server + path, timeout=30).status_code in (403, 404)
+
+
+@pytest.mark.slow
+def test_static_files_are_images_only(server):
+    assert requests.get(server + "/voila/files/voila.json", timeout=30).status_code == 403  # not on the list
+    assert (
+        requests.get(server + "/voila/files/no-such-logo.png", timeout=30).status_code == 404
+    )  # listed, absent
+
+
+def _kernel_messages(url: str, kernel_id: str, sent: list[dict], wait: float) -> list[str]:
+    """Send ``sent`` over the kernel's websocket and return the types of the messages that come back in ``wait`` s."""
+    import asyncio
+
+    from tornado.websocket import websocket_connect
+
+    async def talk() -> list[str]:
+        ws = await websocket_connect(f"ws{url.removeprefix('http')}/api/kernels/{kernel_id}/channels")
+        for message in sent:
+            await ws.write_message(json.dumps(message))
+        received, deadline = [], time.monotonic() + wait
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                reply = await asyncio.wait_for(ws.read_message(), timeout=left)
+            except TimeoutError:
+                break
+            if reply is None:
+                break
+            if isinstance(reply, str):
+                received.append(json.loads(reply)["header"]["msg_type"])
+        ws.close()
+        return received
+
+    return asyncio.run(talk())
+
+
+def _request(msg_type: str, content: dict) -> dict:
+    import uuid
+
+    header = {"msg_id": uuid.uuid4().hex, "session": uuid.uuid4().hex, "username": "test", "msg_type": msg_type,
+              "version": "5.3", "date": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
+    return {
+        "header": header,
+        "parent_header": {},
+        "metadata": {},
+        "content": content,
+        "channel": "shell",
+        "buffers": [],
+    }
+
+
+@pytest.mark.slow
+def test_the_kernel_websocket_refuses_code(server):
+    page = requests.get(server + "/voila/render/overview.ipynb", timeout=180).content.decode("utf-8")
+    kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page).group(1)
+    code = "open('/tmp/psychanalytics-websocket-probe', 'w').write('ran')"
+    execute = _request("execute_request", {"code": code, "silent": False, "store_history": False,
+                                           "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})  # fmt: skip
+    received = _kernel_messages(server, kernel_id, [_request("kernel_info_request", {}), execute], wait=8)
+    assert (
+        "kernel_info_reply" in received
+    )  # the channel works: the refusal below is Voila's, not a dead socket
+    assert "execute_reply" not in received and "execute_input" not in received
+    assert not Path("/tmp/psychanalytics-websocket-probe").exists()
 
 
 @pytest.mark.slow
@@ -527,29 +595,39 @@ def test_a_failing_kernel_shows_no_traceback(demo_mart, chromium, tmp_path):
         assert leak not in body and leak not in content
 
 
-def _kernels_of(server_pid: int) -> list[int]:
-    """Process ids of the kernels a server started (``ipykernel_launcher`` among its descendants)."""
-    parents, commands = {}, {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            status = (proc / "status").read_text()
-            commands[int(proc.name)] = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parents[int(proc.name)] = int(
-            next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
-        )
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
 
-    def descends(pid: int) -> bool:
+
+def _descendants(root: int) -> list[int]:
+    """Process ids below ``root`` in the process tree (from /proc)."""
+    parents = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                status = (proc / "status").read_text()
+            except OSError:
+                continue
+            parents[int(proc.name)] = int(
+                next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+            )
+
+    def below(pid: int) -> bool:
         while pid > 1:
             pid = parents.get(pid, 0)
-            if pid == server_pid:
+            if pid == root:
                 return True
         return False
 
-    return [pid for pid, command in commands.items() if b"ipykernel_launcher" in command and descends(pid)]
+    return [pid for pid in parents if below(pid)]
+
+
+def _kernels_of(server_pid: int) -> list[int]:
+    """Process ids of the kernels a server started (``ipykernel_launcher`` among its descendants)."""
+    return [pid for pid in _descendants(server_pid) if b"ipykernel_launcher" in _cmdline(pid)]
 
 
 @pytest.mark.slow
@@ -566,3 +644,35 @@ def test_a_closed_page_releases_its_kernel_within_a_minute(server, chromium):
     while _kernels_of(pid) and time.monotonic() < deadline:
         time.sleep(2)
     assert _kernels_of(pid) == [], "a kernel outlived its closed page by a minute (voila.json culling)"
+
+
+@pytest.mark.slow
+def test_beyond_loopback_the_pages_ask_for_a_token(demo_mart):
+    port, token = _free_port(), "a-test-token-0123456789"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "psychanalytics.cli", "serve", "--mart", str(demo_mart), "--port", str(port),
+         "--ip", "0.0.0.0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env={**os.environ, "PSYCHANALYTICS_SERVE_TOKEN": token},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                anonymous = requests.get(url + "/", timeout=60, allow_redirects=False)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        with_token = requests.get(url + f"/?token={token}", timeout=60)
+        page = requests.get(url + f"/voila/render/overview.ipynb?token={token}", timeout=180)
+        voila = [p for p in _descendants(process.pid) if b"_voila_app" in _cmdline(p)]
+        command_lines = b" ".join(_cmdline(p) for p in voila)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert anonymous.status_code in (302, 403) and "钟楼区" not in anonymous.text
+    assert with_token.status_code == 200 and "钟楼区学生心理健康数据看板" in with_token.text
+    assert page.status_code == 200
+    assert f"?token={token}" in output  # printed once, for the operator to hand to leaders
+    assert voila and token.encode() not in command_lines  # never in the process list

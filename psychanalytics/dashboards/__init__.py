@@ -33,7 +33,9 @@ True
 from __future__ import annotations
 
 import html
+import ipaddress
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -311,14 +313,19 @@ def _template_dir(folder: Path) -> Path:
     return folder
 
 
-def _voila_command(folder: Path, port: int, open_browser: bool) -> list[str]:
+def _is_loopback(ip: str) -> bool:
+    return ip == "localhost" or ipaddress.ip_address(ip).is_loopback
+
+
+def _voila_command(folder: Path, port: int, open_browser: bool, ip: str = "127.0.0.1") -> list[str]:
+    """Voila's command line (the token, when one is needed, goes through the environment, not argv)."""
     return [
         sys.executable,
         "-m",
         "psychanalytics.dashboards._voila_app",
         str(folder),
         f"--port={port}",
-        "--Voila.ip=127.0.0.1",
+        f"--Voila.ip={ip}",
         "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
         *([] if open_browser else ["--no-browser"]),
@@ -367,9 +374,11 @@ def serve(
     mart: str | Path | None = None,
     db: str | Path | None = None,
     port: int = 8866,
+    ip: str = "127.0.0.1",
+    token: str | None = None,
     open_browser: bool = False,
 ) -> int:
-    """Serve the leader dashboards with Voila on http://127.0.0.1:``port``/ until interrupted.
+    """Serve the leader dashboards with Voila on http://``ip``:``port``/ until interrupted.
 
     Runs Voila on the ``dashboards/`` folder with its ``voila.json`` and the
     template ``zhonglou`` (Voila's lab template without CDN stylesheets, its
@@ -380,6 +389,11 @@ def serve(
     stops Voila and returns 0; otherwise Voila's exit code is returned.
     Returns 2 with a message on standard error when the dashboards folder, the
     mart or the store is missing.
+
+    Bound to 127.0.0.1 by default. Bound to any other address (``ip``), the
+    pages ask for a token: ``token``, else ``PSYCHANALYTICS_SERVE_TOKEN``, else a
+    new random one, printed once in the URL to give to leaders
+    (docs/privacy.md, Voila security).
     """
     folder = dashboards_dir()
     if not (folder / "overview.ipynb").is_file():
@@ -403,12 +417,16 @@ def serve(
         jupyter_path = os.pathsep.join(p for p in (templates, os.environ.get("JUPYTER_PATH")) if p)
         env = {**os.environ, "PSYCHANALYTICS_MART": str(target), "JUPYTER_PATH": jupyter_path}
         env.pop("PSYCHANALYTICS_DB", None)  # the kernels get the mart, never the store
+        query = ""
+        if not _is_loopback(ip):
+            token = token or os.environ.get("PSYCHANALYTICS_SERVE_TOKEN") or secrets.token_urlsafe(24)
+            env["PSYCHANALYTICS_SERVE_TOKEN"], query = token, f"?token={token}"
         print(
-            f"钟楼区学生心理健康数据看板 已启动，请在浏览器打开 / dashboards serving at: http://127.0.0.1:{port}/",
+            f"钟楼区学生心理健康数据看板 已启动，请在浏览器打开 / dashboards serving at: http://{ip}:{port}/{query}",
             flush=True,
         )
         print("按 Ctrl+C 停止 / press Ctrl+C to stop", flush=True)
-        process = subprocess.Popen(_voila_command(folder, port, open_browser), cwd=folder, env=env)
+        process = subprocess.Popen(_voila_command(folder, port, open_browser, ip), cwd=folder, env=env)
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
         try:

@@ -9,6 +9,7 @@ Run as ``python -m psychanalytics.dashboards._voila_app FOLDER [voila options]``
 
 from __future__ import annotations
 
+import os
 import re
 
 from voila.app import Voila
@@ -27,7 +28,18 @@ def _only_pages(handlers: list, notebooks: list[str]) -> list:
 
 
 class LeaderVoila(Voila):
-    """Voila with the contents API closed and only the leader pages renderable."""
+    """Voila with the contents API closed and only the leader pages renderable.
+
+    The token (``PSYCHANALYTICS_SERVE_TOKEN``, set by ``serve`` when it binds
+    beyond loopback) comes through the environment, never the command line,
+    where any user of the machine could read it in the process list.
+    """
+
+    def initialize(self, argv=None):
+        token = os.environ.get("PSYCHANALYTICS_SERVE_TOKEN")
+        if token:
+            self.token = token
+        super().initialize(argv)
 
     def init_handlers(self) -> list:
         from psychanalytics.dashboards import PAGES
