@@ -74,6 +74,22 @@ coverage.set_index(["school", "name"]).drop(columns="wave")
 exploration_figure(data, wave=latest, by="grade", view="funnel")
 
 # %% [markdown]
+# ## 按年级和性别调整后的漏斗图 / Funnel plot adjusted for case mix
+# 初中和高中、女生和男生的筛查阳性率本来就不同：年级、性别构成不同的学校不宜直接比较比例。
+# 这里用间接标准化：按全区各年级×性别的阳性率算出每校的「期望阳性人数」，比较 观察/期望 之比（1 = 与全区相同）。
+#
+# Schools differ in grade and gender mix, and screen-positive rates differ by both: indirect standardisation gives
+# each school its expected count at the district's stratum rates; the funnel compares observed / expected around 1.
+
+# %%
+strata = sq.screen_positive_counts(engine, instrument=instrument, by=("wave", "school", "grade", "gender"))
+strata = strata[(strata["wave"] == latest) & strata["grade"].notna() & strata["gender"].notna()]
+expected = screening.expected_counts(strata, by="school", strata=("grade", "gender"))
+adjusted = screening.funnel(expected, numerator="observed", denominator="expected", kind="ratio", overdispersion=True)
+names = sq.school_names(engine).set_index("school")["name"].to_dict()
+vs.funnel_plot(adjusted, names=names)
+
+# %% [markdown]
 # ## 按性别的风险等级占比 / Score bands by gender
 
 # %%
@@ -95,6 +111,15 @@ estimate = screening.true_prevalence(
 )
 print(estimate.label_zh, f"{estimate.estimate:.1%}", [f"{x:.1%}" for x in estimate.ci])
 print("依据 / basis:", estimate.basis)
+
+# %% [markdown]
+# 真实患病率的另一条途径是两阶段调查：全体普测后，从阳性和阴性学生中各随机抽一部分做诊断访谈
+# （`screening.two_phase_prevalence`）。演示数据只访谈了阳性学生，没有阴性学生的访谈样本，所以这里不能计算；
+# 访谈记录齐全时，用它代替上面依赖公开灵敏度和特异度的推算。
+#
+# A two-phase survey (interview random samples of both screen-positive and screen-negative students:
+# `screening.two_phase_prevalence`) is the sounder route to true prevalence; the demo interviews positives only,
+# so it cannot be computed here.
 
 # %% [markdown]
 # ## 比较女生和男生：先检验测量等值 / Girls and boys: invariance first

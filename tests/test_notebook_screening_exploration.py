@@ -30,11 +30,18 @@ def test_screening_notebook_runs_on_the_demo_district(demo_db, tmp_path):
     assert any(WIDGET in o.get("data", {}) for o in outputs)  # the explorer's widgets
     figures = [o.data[PLOTLY] for o in outputs if PLOTLY in o.get("data", {})]
     titles = [f["layout"]["title"]["text"] for f in figures]
-    assert len(figures) == 5, titles
-    assert "学校漏斗图" in titles[0] and "风险等级占比" in titles[1] and "变化趋势" in titles[2]
-    assert "风险等级转移" in titles[3] and "后续跟进" in titles[4]
-    funnel = figures[0]
-    assert {t["name"] for t in funnel["data"]} >= {"99.8% 控制限", "95% 控制限", "在控制限内"}
+    assert len(figures) == 6, titles
+    assert "学校漏斗图" in titles[0] and "风险等级占比" in titles[2] and "变化趋势" in titles[3]
+    assert "风险等级转移" in titles[4] and "后续跟进" in titles[5]
+    for funnel in figures[:2]:
+        assert {t["name"] for t in funnel["data"]} >= {"99.8% 控制限", "95% 控制限", "在控制限内"}
+    # the case-mix funnel is centred on a ratio of 1, not on the district's rate
+    centre = next(
+        t
+        for t in figures[1]["data"]
+        if t["name"] not in {"99.8% 控制限", "95% 控制限"} and t.get("mode") == "lines"
+    )
+    assert set(centre["y"]) == {1.0}, titles[1]
     text = "".join(o.get("text", "") for o in outputs)
     assert "演示数据" in text and "筛查阳性 / screen-positive: PHQ-9 抑郁总分 ≥10" in text
     assert "标量等值" in text  # the comparison states its invariance before (or instead of) a difference

@@ -187,7 +187,8 @@ def effect_size(x, y, *, paired: bool = False, kind: str | None = None, ci: floa
     g_s 1.08, d_z 1.50, g_av 1.08, d_av interval [0.42, 1.80]), R effectsize
     0.8.3 ``cohens_d``/``hedges_g`` (values and intervals, unpaired and
     paired) and pingouin 0.7.0's documented ``compute_effsize`` examples
-    (``tests/reference/outcomes/effect_sizes.json``).
+    (``tests/reference/outcomes/lakens2013.json``, ``effectsize_r.json``,
+    ``pingouin_effsize.json``).
 
     Examples
     --------

@@ -73,7 +73,8 @@ def proportion_ci(count, n, *, method: str = "wilson", ci: float = 0.95):
     values, which statsmodels returns only up to rounding, e.g.
     ``1 - 1e-16``). Validated against R ``binom::binom.confint`` 1.1 as stored in
     statsmodels' test results, against Newcombe (1998) Table I and against R
-    ``qbeta`` (``tests/reference/screening/proportion_ci.json``).
+    ``qbeta`` (``tests/reference/screening/proportion_ci_published.json`` and
+    ``proportion_ci_jeffreys.json``, made by ``make_proportion_ci.R``).
 
     Examples
     --------
