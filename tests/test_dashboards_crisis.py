@@ -78,8 +78,14 @@ def test_title_cards_and_views(page):
     assert "危机预警" in text and "演示数据" in text
     for label in ("本学年预警个案", "其中已结案", "全区目前未结案", "怎么看"):
         assert label in text
-    assert set(page.views) == {"funnel", "stage_times", "open", "open_headline"}
+    assert set(page.views) == {"funnel", "stage_times", "levels", "open", "open_headline"}
     assert all(len(view) for view in page.views.values())
+    year = page.filters[0].value
+    levels = page.views["levels"][page.views["levels"]["school_year"] == year]
+    assert "班级上报" in text and "学校上报" in text  # who raised the year's warnings, 班级—学校—社会
+    funnel = page.views["funnel"]
+    raised = funnel[(funnel["school_year"] == year) & (funnel["crisis_stage"] == "raised")]
+    assert levels["n"].iloc[0] == raised["count"].iloc[0]  # the same margin as the funnel's, not a new one
 
 
 def test_views_show_nothing_under_min_cell(page):
@@ -116,7 +122,12 @@ def test_school_year_filter_redraws(page):
 
 def test_empty_store_says_no_data(sqlite_engine, tmp_path, capsys):
     mart.publish(sqlite_engine, tmp_path / "empty.sqlite")
-    for table in (crisis_mart.FUNNEL, crisis_mart.STAGE_TIMES, crisis_mart.OPEN_BY_STAGE):
+    for table in (
+        crisis_mart.FUNNEL,
+        crisis_mart.STAGE_TIMES,
+        crisis_mart.RAISED_BY_LEVEL,
+        crisis_mart.OPEN_BY_STAGE,
+    ):
         assert mart.Mart(tmp_path / "empty.sqlite").table(table.name).empty
     page = build_crisis(tmp_path / "empty.sqlite")
     assert "暂无数据" in _html(page) and not _figures(page)
@@ -130,6 +141,7 @@ def test_small_district_hides_small_cells(small_mart):
     assert_policy(funnel)
     assert_policy(times, estimates=crisis_mart.MEDIANS)
     assert_policy(published_.table(crisis_mart.OPEN_BY_STAGE.name))
+    assert_policy(published_.table(crisis_mart.RAISED_BY_LEVEL.name))
     assert funnel["count"].isna().any() and times["median"].isna().any()  # small groups were hidden
     build_crisis(small_mart)  # and the page still builds
 

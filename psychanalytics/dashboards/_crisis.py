@@ -39,13 +39,34 @@ def _stage_row(funnel: pd.DataFrame, stage: str) -> pd.Series | None:
     return None if rows.empty else rows.iloc[0]
 
 
-def _year_cards(funnel: pd.DataFrame, open_headline: pd.DataFrame, year: str) -> widgets.HTML:
+def _cases(value, marker: str) -> str:
+    """``34 例``, or the marker alone where the policy hid the number (「<10」 reads as fewer than ten).
+
+    >>> _cases(34, ""), _cases(pd.NA, "*")
+    ('34 例', '*')
+    """
+    return shown_text(value, marker) + ("" if pd.isna(value) else " 例")
+
+
+def _levels_text(levels: pd.DataFrame) -> str:
+    """``班级上报 13 例（15%）· 学校上报 73 例（85%）``: who raised the year's warnings, or the markers."""
+    return " · ".join(
+        f"{crisis.name('levels', row['level'])}上报 {_cases(row['count'], row['marker'])}"
+        + ("" if pd.isna(row["proportion"]) else f"（{row['proportion']:.0%}）")
+        for _, row in levels.iterrows()
+    )
+
+
+def _year_cards(
+    funnel: pd.DataFrame, levels: pd.DataFrame, open_headline: pd.DataFrame, year: str
+) -> widgets.HTML:
     raised, closed = _stage_row(funnel, "raised"), _stage_row(funnel, "closed")
     items = []
     if raised is not None:
         items.append(
             ("本学年预警个案", "crisis warnings raised this school year",
-             f"{shown_text(raised['count'], raised['marker'])} 例", f"{year} 学年（9月至次年8月）发现上报")
+             _cases(raised["count"], raised["marker"]),
+             _levels_text(levels) or f"{year} 学年（9月至次年8月）发现上报")
         )  # fmt: skip
     if closed is not None:
         items.append(
@@ -58,8 +79,8 @@ def _year_cards(funnel: pd.DataFrame, open_headline: pd.DataFrame, year: str) ->
         as_of = "{}年{}月{}日".format(*str(last["as_of"]).split("-"))
         items.append(
             ("全区目前未结案", "open cases on the data's date, all years",
-             f"{shown_text(last['count'], last['marker'])} 例",
-             f"截至 {as_of} · 历年个案共 {shown_text(last['n'], last['marker'])} 例")
+             _cases(last["count"], last["marker"]),
+             f"截至 {as_of} · 历年个案共 {_cases(last['n'], last['marker'])}")
         )  # fmt: skip
     return cards(items)
 
@@ -69,7 +90,8 @@ def _notes() -> list[tuple[str, str]]:
     levels = "—".join(crisis.name("levels", s) for s in crisis.codes("levels"))
     return [
         (
-            f"怎么看这一页：{levels}三级预警网络中，每个危机个案依次经过「{stages}」（转介视需要）。"
+            f"怎么看这一页：{levels}三级预警网络中，每个危机个案由班级或学校发现上报，依次经过「{stages}」；"
+            "需要时转介到社会一级（家庭、心理卫生机构、医院）。"
             "上方选择学年（按发现上报的日期）；漏斗图看每一阶段到达了多少个案、占前一阶段多少；"
             "用时图看从一个阶段到下一个阶段一般要多少天；未结案图为截至数据日期全区所有学年尚未结案的个案停在哪一阶段。",
             "How to read this page: every crisis case passes raised → confirmed → intervention → (referred) → "
@@ -88,10 +110,11 @@ def _notes() -> list[tuple[str, str]]:
 def _charts(views: dict[str, pd.DataFrame], year: str) -> list[widgets.Widget]:
     funnel = views["funnel"][views["funnel"]["school_year"] == year]
     times = views["stage_times"][views["stage_times"]["school_year"] == year]
+    levels = views["levels"][views["levels"]["school_year"] == year]
     funnel_fig = crisis_viz.stage_funnel(funnel)
     funnel_fig.update_layout(title_text=funnel_fig.layout.title.text + f"（{year} 学年）")
     return [
-        _year_cards(funnel, views["open_headline"], year),
+        _year_cards(funnel, levels, views["open_headline"], year),
         chart_row(
             [
                 chart(
@@ -120,6 +143,7 @@ def _crisis_body(mart: Mart):
     views = {
         "funnel": mart.table(crisis_mart.FUNNEL.name),
         "stage_times": mart.table(crisis_mart.STAGE_TIMES.name),
+        "levels": mart.table(crisis_mart.RAISED_BY_LEVEL.name),
         "open": mart.table(crisis_mart.OPEN_BY_STAGE.name),
         "open_headline": mart.table(crisis_mart.OPEN_BY_STAGE.name + "__headline"),
     }
@@ -141,13 +165,14 @@ def build_crisis(mart: str | Path | Mart | None = None) -> LeaderPage:
     """The 「危机预警」 page for district leaders, read from the published mart (aggregates only).
 
     A school-year filter (the year of the warning, latest first) redraws: three
-    headline numbers (warnings raised, the share closed with its denominator,
+    headline numbers (warnings raised, with the level of the 班级—学校—社会
+    network that raised them; the share closed with its denominator;
     the district's open cases on the data's date), the funnel of the crisis
     pathway (:func:`psychanalytics.viz.crisis.stage_funnel`: cases reaching
     each stage, as a share of the stage before), open cases by stage
     (district, all years) and the Kaplan-Meier median days between stages with
     their 95% intervals. Every number is a cell of the mart's
-    ``crisis_funnel``, ``crisis_stage_times`` and ``crisis_open_by_stage``
+    ``crisis_funnel``, ``crisis_stage_times``, ``crisis_raised_by_level`` and ``crisis_open_by_stage``
     (:mod:`psychanalytics.mart.crisis`), protected when published: counts under
     ``min_cell`` read 「<10」, medians resting on fewer cases are not drawn.
 
@@ -159,7 +184,7 @@ def build_crisis(mart: str | Path | Mart | None = None) -> LeaderPage:
     Returns
     -------
     LeaderPage
-        ``views``: ``funnel``, ``stage_times``, ``open``, ``open_headline``;
+        ``views``: ``funnel``, ``stage_times``, ``levels``, ``open``, ``open_headline``;
         ``filters``: the school-year dropdown; ``charts``: the box it redraws.
         A mart without crisis cases gives a page saying 「暂无数据」.
 

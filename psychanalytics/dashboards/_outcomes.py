@@ -62,8 +62,10 @@ def _forest(effects: pd.DataFrame, min_cell: int) -> widgets.Widget:
     parts = [
         chart(
             fig,
-            "方块是效应量 d，横线是 95% 置信区间；在 0 左侧表示干预组比对照组改善更多，横线跨过 0 表示尚不能确定有效。",
-            "squares: d; lines: 95% CI; left of 0 favours the intervention; a line across 0: not conclusive",
+            "方块是效应量 d，横线是 95% 置信区间；在 0 左侧表示干预组比对照组改善更多，横线跨过 0 表示尚不能确定有效；"
+            "空心方块：某组不足两个班，无法给出区间。",
+            "squares: d; lines: 95% CI; left of 0 favours the intervention; across 0: not conclusive; open: under two classes "
+            "in an arm, no interval",
         )
     ]
     if len(hidden):

@@ -29,6 +29,7 @@ MEDIANS = ("median", "median_low", "median_high")
 FUNNEL_COLUMNS = ["school_year", "crisis_stage", "from_stage", "count", "n", "proportion"]
 TIMES_COLUMNS = ["school_year", "from_stage", "to_stage", "count", "n", *MEDIANS]
 OPEN_COLUMNS = ["as_of", "position", "count", "n", "proportion"]
+LEVEL_COLUMNS = ["school_year", "level", "count", "n", "proportion"]
 
 
 def case_histories(engine: sa.Engine) -> crisis.CaseHistories | None:
@@ -87,6 +88,30 @@ def open_by_stage(engine: sa.Engine) -> pd.DataFrame:
     return out[OPEN_COLUMNS]
 
 
+def raised_by_level(engine: sa.Engine) -> pd.DataFrame:
+    """Warnings of each school year by the level of the network that raised them (班级 or 学校 …).
+
+    The level is the one recorded on the case's ``raised`` event (the first,
+    should a case hold two). Levels that never raised a warning in the store
+    are left out (a row of zeros would hide its neighbours); the levels of a
+    school year add up to its warnings, ``n``.
+    """
+    histories = case_histories(engine)
+    if histories is None:
+        return pd.DataFrame(columns=LEVEL_COLUMNS)
+    events = crisis_queries.crisis_events(engine)
+    raised = events[events["crisis_stage"] == "raised"].drop_duplicates("case_id")[["case_id", "level"]]
+    cases = histories.cases[["case_id", "school_year"]].merge(raised, on="case_id", how="inner")
+    levels = [code for code in crisis.codes("levels") if code in set(cases["level"])]
+    counts = cases.groupby(["school_year", "level"]).size()
+    years = sorted(cases["school_year"].dropna().unique())
+    out = pd.MultiIndex.from_product([years, levels], names=["school_year", "level"]).to_frame(index=False)
+    out["count"] = [int(counts.get(key, 0)) for key in zip(out["school_year"], out["level"], strict=True)]
+    out["n"] = out.groupby("school_year")["count"].transform("sum")
+    out["proportion"] = out["count"] / out["n"]
+    return out[LEVEL_COLUMNS]
+
+
 def _open(frame: pd.DataFrame) -> pd.Series:
     return frame["position"] != "closed"
 
@@ -107,6 +132,15 @@ STAGE_TIMES = register(
         "median days between crisis stages with 95% intervals, per school year",
         stage_times_per_year,
         {"labels": ("from_stage", "to_stage"), "estimates": MEDIANS},
+    )
+)
+RAISED_BY_LEVEL = register(
+    MartTable(
+        "crisis_raised_by_level",
+        "各学年危机预警由班级、学校哪一级发现上报",
+        "crisis warnings per school year by the level of the network that raised them",
+        raised_by_level,
+        {"by": ("school_year",), "labels": ("level",)},
     )
 )
 OPEN_BY_STAGE = register(
