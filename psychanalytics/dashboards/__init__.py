@@ -62,6 +62,8 @@ __all__ = [
     "PAGES",
     "Dashboard",
     "LeaderPage",
+    "build_crisis",
+    "build_outcomes",
     "build_overview",
     "dashboards_dir",
     "figure_widget",
@@ -445,3 +447,5 @@ def serve(
 
 
 from psychanalytics.dashboards import screening as screening  # noqa: E402  (it uses figure_widget above)
+from psychanalytics.dashboards._crisis import build_crisis  # noqa: E402  (uses _card above)
+from psychanalytics.dashboards._outcomes import build_outcomes  # noqa: E402  (uses _card above)

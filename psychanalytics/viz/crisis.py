@@ -18,7 +18,14 @@ from plotly.subplots import make_subplots
 from psychanalytics import crisis
 from psychanalytics.viz import THEME, _figure, _require, _share_of_n, _texts, _values, bilingual, tick_label
 
-__all__ = ["archive_coverage_bars", "open_case_ageing", "stage_funnel", "stage_time_curves"]
+__all__ = [
+    "archive_coverage_bars",
+    "open_case_ageing",
+    "open_case_bars",
+    "stage_funnel",
+    "stage_time_curves",
+    "stage_time_medians",
+]
 
 _REACHED = "#56B4E9"
 _STALLED = "#D55E00"
@@ -26,6 +33,9 @@ _WITHIN = ("#c6dbef", "#6baed6", "#2171b5")
 _PAST = ("#fdae6b", "#e6550d", "#a63603")
 _UNKNOWN = "#bdbdbd"
 """Waiting bands, shortest first: blues within the limit, oranges past it; grey for an unknown wait."""
+
+
+_MEDIANS = ("median", "median_low", "median_high")
 
 
 def _stage(code: str) -> str:
@@ -397,4 +407,129 @@ def archive_coverage_bars(cells: pd.DataFrame, *, x: str = "school_year") -> go.
                         textposition="top center", showlegend=False, hoverinfo="skip")  # fmt: skip
     fig.add_hline(y=100, line=dict(color="#888", dash="dash"))
     fig.update_yaxes(range=[0, 105], ticksuffix="%", dtick=20)
+    return fig
+
+
+def open_case_bars(cells: pd.DataFrame) -> go.Figure:
+    """Open cases by the stage they wait at, each bar labelled with its count and the share of all cases.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        ``position, count, n, proportion`` (``marker`` when a leader view): every
+        case by where it is, ``closed`` or an open stage (the published
+        ``crisis_open_by_stage``). Closed cases are left out of the figure.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"position": ["closed", "raised", "confirmed"], "count": [40, 12, pd.NA],
+    ...                       "n": [60, 60, 60], "proportion": [0.67, 0.2, None], "marker": ["", "", "<10"]})
+    >>> fig = open_case_bars(cells)
+    >>> fig.data[0].y, fig.data[0].text
+    ((12.0, nan), ('12 例', '<10'))
+    """
+    _require(cells, ["position", "count", "n", "proportion"], "open_case_bars")
+    waiting = cells[cells["position"] != "closed"]
+    counts = _texts(waiting, "count")
+    text = [c if pd.isna(v) else f"{c} 例" for c, v in zip(counts, waiting["count"], strict=True)]
+    fig = _figure(
+        bilingual("未结案个案停在哪一阶段", "open cases by the stage they wait at"),
+        bilingual("所处阶段", "stage waiting at"),
+        bilingual("个案数", "cases"),
+        empty=waiting.empty,
+        height=380,
+    )
+    fig.add_bar(
+        x=[tick_label(crisis.name("stages", s)) for s in waiting["position"]],
+        y=_values(waiting["count"]),
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        marker_color=_STALLED,
+        hovertemplate="%{x}：%{text}<extra></extra>",
+        name=bilingual("未结案", "open"),
+    )
+    blank = waiting["count"].isna().to_numpy()
+    if blank.any():  # no bar to hold the marker: it stands on the axis
+        fig.add_scatter(x=[x for x, b in zip(fig.data[0].x, blank, strict=True) if b], y=[0] * int(blank.sum()),
+                        text=[t for t, b in zip(text, blank, strict=True) if b], mode="text",
+                        textposition="top center", showlegend=False, hoverinfo="skip")  # fmt: skip
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(showlegend=False, margin=dict(t=70))
+    return fig
+
+
+def _interval_name(start: str, end: str) -> str:
+    return f"{crisis.name('stages', start)} → {crisis.name('stages', end)}"
+
+
+def stage_time_medians(summary: pd.DataFrame) -> go.Figure:
+    """Median days between stages with their intervals, one row per interval (days on a log scale).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        One group's rows of :attr:`psychanalytics.crisis.StageTimes.summary`,
+        for leaders its :func:`~psychanalytics.privacy.leader_view` cells
+        (``estimates=("median", "median_low", "median_high")``): a blanked row
+        has no point and reads its marker; a median not reached (fewer than
+        half the cases reached the next stage) reads 「未达到」.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"from_stage": ["raised", "raised"], "to_stage": ["confirmed", "closed"],
+    ...                         "count": [80, 60], "n": [90, 85], "median": [2.5, 104.0],
+    ...                         "median_low": [2.0, 90.0], "median_high": [3.1, float("nan")]})
+    >>> fig = stage_time_medians(summary)
+    >>> fig.data[0].x, fig.data[0].error_x.array
+    ((2.5, 104.0), (0.6000000000000001, nan))
+    """
+    _require(summary, ["from_stage", "to_stage", "count", "n", *_MEDIANS], "stage_time_medians")
+    names = [_interval_name(a, b) for a, b in zip(summary["from_stage"], summary["to_stage"], strict=True)]
+    cases = _texts(summary, "n")
+    labels = [
+        f"{_median_text(row)}<br>{row_cases} 例中 {count} 例已到达"
+        if pd.notna(row["n"]) and pd.notna(row["count"])
+        else _median_text(row)
+        for (_, row), row_cases, count in zip(
+            summary.iterrows(), cases, _texts(summary, "count"), strict=True
+        )
+    ]
+    fig = _figure(
+        bilingual(
+            "各阶段间用时中位数（天，横线为 95% 区间）", "median days between stages (bars: 95% interval)"
+        ),
+        bilingual("天（对数刻度）", "days (log scale)"),
+        "",
+        empty=summary.empty,
+        height=120 + 70 * max(len(summary), 1),
+    )
+    median = _values(summary["median"])
+    fig.add_scatter(
+        x=median,
+        y=names,
+        mode="markers",
+        marker=dict(size=12, color="#0072B2", symbol="diamond"),
+        error_x=dict(
+            type="data",
+            symmetric=False,
+            array=(summary["median_high"].astype(float) - summary["median"].astype(float)).tolist(),
+            arrayminus=(summary["median"].astype(float) - summary["median_low"].astype(float)).tolist(),
+            color="#0072B2",
+            thickness=2,
+        ),
+        customdata=labels,
+        hovertemplate="%{y}<br>%{customdata}<extra></extra>",
+        showlegend=False,
+    )
+    fig.add_scatter(  # each interval's median in words at the right-hand edge
+        x=[0.0] * len(names), y=names, xaxis="x2", mode="text", text=labels, textposition="middle right",
+        showlegend=False, hoverinfo="skip", cliponaxis=False,
+    )  # fmt: skip
+    fig.update_layout(
+        xaxis=dict(type="log", domain=[0, 0.62], tickvals=[1, 2, 5, 10, 20, 50, 100, 200], range=[-0.3, 2.5]),
+        xaxis2=dict(domain=[0.64, 1.0], range=[0, 1], visible=False, anchor="y"),
+        margin=dict(l=150, r=10),
+    )
+    fig.update_yaxes(autorange="reversed", type="category", gridcolor="rgba(0,0,0,0)")
     return fig

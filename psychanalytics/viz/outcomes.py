@@ -450,3 +450,82 @@ def effect_forest(
     )
     fig.update_layout(margin=dict(l=260, t=130), legend=dict(y=1.08))
     return fig
+
+
+def reliable_change_bars(cells: pd.DataFrame, *, label: str = "label") -> go.Figure:
+    """Students of each intervention and arm by reliable change category, as shares of the arm (stacked bars).
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        ``label, arm, category, count, n`` (``marker`` when a leader view):
+        one row per intervention (named by ``label``), arm and category, the
+        categories of an arm adding up to its ``n``. A blanked count is no bar
+        segment; the arm's row says which categories are hidden, with their markers.
+    label : str
+        Column naming each intervention.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"label": "GC1", "arm": "treatment", "category": ["improved", "unchanged",
+    ...                       "deteriorated"], "count": [pd.NA, 30, pd.NA], "n": 50, "marker": ["*", "", "<10"]})
+    >>> fig = reliable_change_bars(cells)
+    >>> [trace.name for trace in fig.data][:3], fig.data[1].x, fig.layout.annotations[0].text
+    (['可靠改善', '无可靠变化', '可靠恶化'], (60.0,), '共 50 人 · 未显示：可靠改善*、可靠恶化<10')
+    """
+    _require(cells, [label, "arm", "category", "count", "n"], "reliable_change_bars")
+    markers = cells["marker"] if "marker" in cells.columns else pd.Series("", index=cells.index)
+    rows = list(dict.fromkeys(zip(cells[label], cells["arm"], strict=True)))
+    names = [f"{name} · {ARM_LABELS[arm][0]}" for name, arm in rows]
+    fig = go.Figure()
+    fig.update_layout(
+        template=THEME,
+        height=max(300, 170 + 34 * len(rows)),
+        title_text=bilingual(
+            "可靠变化：各组学生中可靠改善、无变化、可靠恶化的比例", "reliable change per arm"
+        ),
+        barmode="stack",
+    )
+    if cells.empty:
+        return _empty(fig)
+    for category in [c for c in CATEGORY_LABELS if c in set(cells["category"])]:
+        own = cells[cells["category"] == category].set_index([label, "arm"]).reindex(rows)
+        count = own["count"].astype("Float64")
+        share = (count / own["n"].astype("Float64") * 100).to_numpy(dtype=float, na_value=float("nan"))
+        counts = count.to_numpy(dtype=float, na_value=float("nan"))
+        fig.add_bar(
+            x=share.tolist(),
+            y=names,
+            orientation="h",
+            name=CATEGORY_LABELS[category][0],
+            marker=dict(color=CATEGORY_COLOURS[category], line=dict(color="#666", width=0.5)),
+            text=["" if pd.isna(c) else f"{c:,.0f}人" for c in counts],
+            textposition="inside",
+            insidetextanchor="middle",
+            hovertemplate=f"%{{y}}<br>{CATEGORY_LABELS[category][0]}：%{{text}}（%{{x:.0f}}%）<extra></extra>",
+        )
+    said = []
+    for name, arm in rows:
+        mine = (cells[label] == name) & (cells["arm"] == arm)
+        blanks = [
+            f"{CATEGORY_LABELS[c][0]}{m}"
+            for c, v, m in zip(
+                cells.loc[mine, "category"], cells.loc[mine, "count"], markers[mine], strict=True
+            )
+            if pd.isna(v)
+        ]
+        arm_n = cells.loc[mine, "n"].iloc[0]
+        total = f"共 {arm_n:,} 人" if pd.notna(arm_n) else f"人数{markers[mine].iloc[0]}"
+        said.append(total + (f" · 未显示：{'、'.join(blanks)}" if blanks else ""))
+    for name, text in zip(names, said, strict=True):  # beside each bar: its arm's size and what is hidden
+        fig.add_annotation(x=1.01, xref="paper", xanchor="left", y=name, yref="y", text=text, showarrow=False,
+                           font=dict(size=12, color="#444"))  # fmt: skip
+    fig.update_xaxes(
+        type="linear", range=[0, 100], ticksuffix="%", title_text=bilingual("占本组人数", "share of the arm")
+    )
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False, automargin=True)
+    fig.update_layout(
+        margin=dict(l=120, r=330, t=120),
+        legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0, traceorder="normal"),
+    )
+    return fig
