@@ -148,6 +148,8 @@ def _crisis_body(mart: Mart):
         "open_headline": mart.table(crisis_mart.OPEN_BY_STAGE.name + "__headline"),
     }
     extras = {"notes": _notes()}
+    if not views["open_headline"].empty:  # crisis cases run to their own date, not the last wave's
+        extras["as_of"] = str(views["open_headline"].iloc[-1]["as_of"])[:10]
     years = sorted(views["funnel"]["school_year"].dropna().unique(), reverse=True)
     if not years:
         return [no_data("还没有危机预警个案的记录", "no crisis case recorded")], views, extras

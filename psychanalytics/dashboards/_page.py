@@ -82,12 +82,18 @@ def banner() -> widgets.HTML:
     )
 
 
-def header(title_zh: str, title_en: str, manifest: Mapping | None) -> widgets.HTML:
-    """Title and the date the data run to (or that the data cannot be read, when ``manifest`` is None)."""
+def header(
+    title_zh: str, title_en: str, manifest: Mapping | None, *, as_of: str | None = None
+) -> widgets.HTML:
+    """Title and the date the data run to (or that the data cannot be read, when ``manifest`` is None).
+
+    The date is the last screening wave's (the manifest's), or ``as_of`` (``YYYY-MM-DD``) for a page whose
+    data run to another date (crisis cases).
+    """
     if manifest is None:
         as_of_text, as_of_en = "数据暂时无法读取", "data unavailable"
     else:
-        as_of = manifest["snapshot"]["data_as_of"]
+        as_of = as_of or manifest["snapshot"]["data_as_of"]
         as_of_text = "暂无普测数据" if as_of is None else "数据截至 {}年{}月{}日".format(*as_of.split("-"))
         as_of_en = f"data as of {as_of or '—'}"
     return widgets.HTML(
@@ -105,12 +111,13 @@ def footer(
     spec_text = "、".join(
         f"{instruments.get(code).abbreviation} {versions[code]}" for code in specs if code in versions
     )
-    snapshot = manifest["snapshot"]
-    source_zh = (
-        f"数据快照：审计记录第 {snapshot['audit_seq']} 条，发布于 {manifest['published_utc'].replace('T', ' ')}（UTC）"
-        + (f"；计分规则版本：{spec_text}" if spec_text else "")
+    snapshot, published = manifest["snapshot"], manifest["published_utc"].replace("T", " ")
+    row_zh = "审计记录为空" if snapshot["audit_seq"] is None else f"审计记录第 {snapshot['audit_seq']} 条"
+    row_en = "empty audit log" if snapshot["audit_seq"] is None else f"audit row {snapshot['audit_seq']}"
+    source_zh = f"数据快照：{row_zh}，发布于 {published}（UTC）" + (
+        f"；计分规则版本：{spec_text}" if spec_text else ""
     )
-    source_en = f"snapshot: audit row {snapshot['audit_seq']}, published {manifest['published_utc']} UTC" + (
+    source_en = f"snapshot: {row_en}, published {published} UTC" + (
         f"; scoring specs {spec_text}" if spec_text else ""
     )
     lines = [f"{html.escape(zh)}<br>{english(en)}" for zh, en in notes]
@@ -152,7 +159,8 @@ def leader_page(
 
     ``body`` returns ``(children, views, extras)``: the widgets between header
     and footer, the mart tables they show, and :class:`LeaderPage` options
-    (``filters``, ``charts``) plus ``notes`` and ``specs`` for the footer.
+    (``filters``, ``charts``) plus ``notes`` and ``specs`` for the footer and ``as_of`` for the header
+    (the date the page's data run to, when not the last screening wave's).
     ``mart`` defaults to ``PSYCHANALYTICS_MART`` (set by ``psychanalytics serve``).
     """
     import os
@@ -171,8 +179,12 @@ def leader_page(
     finally:
         if opened is not None and opened is not mart:
             opened.close()
-    notes, specs = extras.pop("notes", ()), extras.pop("specs", ())
-    page = [header(title_zh, title_en, manifest), *children, footer(manifest, notes=notes, specs=specs)]
+    notes, specs, as_of = extras.pop("notes", ()), extras.pop("specs", ()), extras.pop("as_of", None)
+    page = [
+        header(title_zh, title_en, manifest, as_of=as_of),
+        *children,
+        footer(manifest, notes=notes, specs=specs),
+    ]
     if manifest["snapshot"]["synthetic"]:
         page.insert(0, banner())
     return LeaderPage(page, views=views, layout=widgets.Layout(width="100%"), **extras)

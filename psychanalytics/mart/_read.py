@@ -86,6 +86,8 @@ class Mart:
     def table(self, name: str) -> pd.DataFrame:
         """One published table; ``count`` and ``n`` as nullable integers (``<NA>`` where hidden).
 
+        The frame's ``attrs["mart_table"]`` names the table it was read from.
+
         Raises
         ------
         KeyError
@@ -104,6 +106,7 @@ class Mart:
             frame["suppressed"] = frame["suppressed"].astype(bool)
         if "marker" in frame.columns:
             frame["marker"] = frame["marker"].fillna("")
+        frame.attrs["mart_table"] = name  # so a page's views can be checked against the table's policy
         return frame
 
     def close(self) -> None:
