@@ -155,7 +155,29 @@ def _text(row: pd.Series, column: str, template: str = "{:,}") -> str:
     return shown_text(row[column], row["marker"], template=template)
 
 
-def _cards(screened: pd.DataFrame, headline: pd.DataFrame, staffing: pd.DataFrame) -> widgets.HTML:
+def _open_cases_card(by_stage: pd.DataFrame, total: pd.DataFrame) -> str:
+    """Open crisis cases of the district at the data's date, and the stage each is waiting at."""
+    from psychanalytics import crisis
+
+    if total.empty:
+        return _card("未结案危机个案", "open crisis cases", "—", "暂无危机个案记录 / no case recorded")
+    last = total.iloc[-1]
+    stages = by_stage[by_stage["position"] != "closed"]
+    detail = " · ".join(
+        f"{crisis.name('stages', row.position)} {shown_text(row.count, row.marker)}"
+        for row in stages.itertuples()
+    )
+    return _card(
+        "未结案危机个案",
+        "open crisis cases, by the stage they are at",
+        _text(last, "count") + " 例",
+        f"{detail} · 截至 {str(last['as_of'])[:10]}",
+    )
+
+
+def _cards(
+    screened: pd.DataFrame, headline: pd.DataFrame, staffing: pd.DataFrame, open_cases: str
+) -> widgets.HTML:
     spec = instruments.get(OVERVIEW_INSTRUMENT)
     cut = spec.scale(OVERVIEW_SCALE).band(HIGH_RISK_BAND).lower
     cards = (
@@ -183,6 +205,7 @@ def _cards(screened: pd.DataFrame, headline: pd.DataFrame, staffing: pd.DataFram
             lambda last: f"{_text(last, 'count')} / {_text(last, 'n')} 所学校 · {last['school_year']} 学年",
             empty="暂无数据 / no data",
         ),
+        open_cases,
     )
     return widgets.HTML(f'<div style="display:flex;gap:12px;margin:6px 0">{"".join(cards)}</div>')
 
@@ -193,14 +216,14 @@ def _overview_guide() -> widgets.HTML:
     band = spec.scale(OVERVIEW_SCALE).band(HIGH_RISK_BAND)
     risk_zh, risk_en = OVERVIEW_RISK
     zh = (
-        f"怎么看这一页：三个数字是最近一次普测的人数、{spec.abbreviation} 总分 ≥{band.lower:g}"
-        f"（{band.name_zh}及以上{risk_zh}）的学生占比、配备专职心理教师的学校占比，下面三张图是它们的历年变化。"
+        f"怎么看这一页：四个数字是最近一次普测的人数、{spec.abbreviation} 总分 ≥{band.lower:g}"
+        f"（{band.name_zh}及以上{risk_zh}）的学生占比、配备专职心理教师的学校占比和尚未结案的危机个案，"
+        "下面三张图是前三项的历年变化。"
         "筛查提示“需要进一步关注”，不是诊断。"
     )
     en = (
-        f"Students screened in the latest wave, the share with {spec.abbreviation} >= {band.lower:g} "
-        f"({band.name_en.lower()} or higher {risk_en}), schools with a full-time psychology teacher; the charts "
-        "show them over time. Screening flags students for follow-up; it is not a diagnosis."
+        f"Screened; {spec.abbreviation} >= {band.lower:g} ({band.name_en.lower()} or higher {risk_en}); schools with a "
+        "full-time psychology teacher; open crisis cases. A screen is a flag, not a diagnosis."
     )
     return widgets.HTML(
         f'<div style="font-size:14px;color:#333;margin:2px 0">{html.escape(zh)} {english(en)}</div>'
@@ -210,7 +233,9 @@ def _overview_guide() -> widgets.HTML:
 def _overview_body(mart: Mart):
     tables = mart_.overview
     screened, bands, staffing = tables.SCREENED.name, tables.BANDS.name, tables.STAFFING.name
-    views = {name: mart.table(name) for name in (screened, bands, bands + "__headline", staffing)}
+    open_cases = mart_.crisis.OPEN_BY_STAGE.name
+    names = (screened, bands, bands + "__headline", staffing, open_cases, open_cases + "__headline")
+    views = {name: mart.table(name) for name in names}
     abbreviation, (risk_zh, _) = instruments.get(OVERVIEW_INSTRUMENT).abbreviation, OVERVIEW_RISK
     band_title = viz.bilingual(f"{abbreviation} {risk_zh}等级分布", f"{abbreviation} score bands per wave")
     charts = chart_row(
@@ -235,7 +260,8 @@ def _overview_body(mart: Mart):
             ),
         ]
     )
-    cards = _cards(views[screened], views[bands + "__headline"], views[staffing])
+    open_card = _open_cases_card(views[open_cases], views[open_cases + "__headline"])
+    cards = _cards(views[screened], views[bands + "__headline"], views[staffing], open_card)
     legend = (
         viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE),
         viz.band_legend(OVERVIEW_INSTRUMENT, OVERVIEW_SCALE, english=True),
