@@ -61,6 +61,8 @@ __all__ = [
     "Dashboard",
     "LeaderPage",
     "build_overview",
+    "build_plan",
+    "build_staffing",
     "dashboards_dir",
     "figure_widget",
     "landing_html",
@@ -427,3 +429,5 @@ def serve(
 
 
 from psychanalytics.dashboards import screening as screening  # noqa: E402  (it uses figure_widget above)
+from psychanalytics.dashboards._plan import build_plan  # noqa: E402
+from psychanalytics.dashboards._staffing import build_staffing  # noqa: E402  (uses _card above)

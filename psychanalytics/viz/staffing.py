@@ -247,7 +247,7 @@ def share_bars(
     )  # fmt: skip
     fig.update_xaxes(type="linear", range=[0, 160], tickvals=[0, 25, 50, 75, 100], ticksuffix="%")
     fig.update_yaxes(type="category", automargin=True, gridcolor="rgba(0,0,0,0)")
-    fig.update_layout(margin=dict(l=20, r=20, t=80, b=50), showlegend=False)
+    fig.update_layout(margin=dict(l=20, r=20, t=60, b=50), showlegend=False)
     return fig
 
 
