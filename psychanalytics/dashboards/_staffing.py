@@ -165,7 +165,7 @@ def _notes() -> list[tuple[str, str]]:
         (
             "怎么看这一页：学校数、教师数、课时和月份是公开的机构信息，如实显示；学生人数（在册学生、每名专职教师对应学生数）"
             "与其他页面一样，少于 10 人不显示。各配备标准并列计算、互不合并，标准及其出处见 staffing/standards.yaml。"
-            "“标「全区」”的数字不随学段、城乡筛选变化。",
+            "标「全区」的数字不随学段、城乡筛选变化。",
             "How to read this page: counts of schools, teachers, lessons and months are institutional facts, shown "
             "whole; numbers of students follow the same rule as every page. Standards are computed side by side. "
             "Figures marked 全区 are district-wide and do not follow the stage and location filters.",
