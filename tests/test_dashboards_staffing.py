@@ -56,6 +56,16 @@ def test_tables_are_registered_with_their_policy():
         assert TABLES[name].policy is None and "no student" in TABLES[name].no_people
 
 
+def test_counts_of_schools_are_shown_whole(mart_path):
+    """Schools are institutional facts (unit="school"): a group of one school is shown, not hidden."""
+    mart = Mart(mart_path)
+    for name in ("staffing_gaps", "room_requirements"):
+        frame = mart.table(name)
+        small = frame[frame["n"] < 10]
+        assert len(small) and small["count"].notna().all() and (small["marker"] == "").all()
+    mart.close()
+
+
 def test_students_per_teacher_hides_groups_under_min_cell(demo_read_only):
     """With a threshold above the smallest groups' enrolment, those groups are hidden with their ratio."""
     frames, _ = build_tables(demo_read_only, min_cell=10, names=["students_per_teacher"])
