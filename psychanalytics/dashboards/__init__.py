@@ -65,6 +65,8 @@ __all__ = [
     "build_crisis",
     "build_outcomes",
     "build_overview",
+    "build_plan",
+    "build_staffing",
     "dashboards_dir",
     "figure_widget",
     "landing_html",
@@ -475,3 +477,5 @@ def serve(
 from psychanalytics.dashboards import screening as screening  # noqa: E402  (it uses figure_widget above)
 from psychanalytics.dashboards._crisis import build_crisis  # noqa: E402  (uses _card above)
 from psychanalytics.dashboards._outcomes import build_outcomes  # noqa: E402  (uses _card above)
+from psychanalytics.dashboards._plan import build_plan  # noqa: E402
+from psychanalytics.dashboards._staffing import build_staffing  # noqa: E402  (uses _card above)
