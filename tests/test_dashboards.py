@@ -98,8 +98,15 @@ def _table(view_name: str) -> mart.MartTable:
 
 
 def _shown_numbers(frame) -> set[float]:
-    """Every number a view lets a page show, as drawn (counts, and proportions as percentages)."""
-    numbers = set()
+    """Every number a view lets a page show, as drawn (counts, and proportions as percentages).
+
+    A table holding no number of people (teachers still needed, targets), or counting schools, lets every
+    number of it be drawn.
+    """
+    numbers, policy = set(), _table(frame.attrs["mart_table"]).policy
+    if policy is None or policy.get("unit") == "school":
+        for column in frame.select_dtypes("number").columns:
+            numbers |= {round(float(v), 6) for v in frame[column].dropna()}
     for column in ("count", "n", "proportion", "low", "high"):
         if column in frame:
             scale = 100 if column in ("proportion", "low", "high") else 1

@@ -235,8 +235,8 @@ def _overview_guide() -> widgets.HTML:
 def _overview_body(mart: Mart):
     tables = mart_.overview
     screened, bands, staffing = tables.SCREENED.name, tables.BANDS.name, tables.STAFFING.name
-    open_cases = mart_.crisis.OPEN_BY_STAGE.name
-    names = (screened, bands, bands + "__headline", staffing, open_cases, open_cases + "__headline")
+    open_cases, rooms = mart_.crisis.OPEN_BY_STAGE.name, mart_.staffing.ROOMS.name
+    names = (screened, bands, bands + "__headline", staffing, rooms, open_cases, open_cases + "__headline")
     views = {name: mart.table(name) for name in names}
     abbreviation, (risk_zh, _) = instruments.get(OVERVIEW_INSTRUMENT).abbreviation, OVERVIEW_RISK
     band_title = viz.bilingual(f"{abbreviation} {risk_zh}等级分布", f"{abbreviation} score bands per wave")
@@ -255,9 +255,9 @@ def _overview_body(mart: Mart):
                 width="36%",
             ),
             chart(
-                viz.staffing_bars(views[staffing]),
-                "各学年配备专职心理教师的学校占比，目标是每校至少一名。",
-                "share of schools with a full-time psychology teacher, per school year",
+                viz.staffing_bars(views[staffing], rooms=views[rooms]),
+                "各学年配备专职心理教师、心理辅导室达标的学校占比；虚线是计划目标：每所学校都达到。",
+                "schools with a full-time psychology teacher and with a standard counselling room; dashed: the target",
                 width="32%",
             ),
         ]

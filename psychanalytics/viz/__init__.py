@@ -405,37 +405,53 @@ def _label_at_least(fig: go.Figure, frame: pd.DataFrame, x: str, band: str) -> N
         )
 
 
-def staffing_bars(frame: pd.DataFrame) -> go.Figure:
+def staffing_bars(frame: pd.DataFrame, *, rooms: pd.DataFrame | None = None) -> go.Figure:
     """Share of schools with a full-time psychology teacher per school year, labelled ``count/n``.
 
     ``frame``: columns ``school_year, count`` (schools with one), ``n``
     (schools reporting) and ``proportion``, as from
-    :func:`~psychanalytics.store.queries.staffing_coverage`.
+    :func:`~psychanalytics.store.queries.staffing_coverage`. With ``rooms``
+    (the same columns: schools whose counselling room meets the standard), a
+    second bar per year beside it; the plan's target (every school) is the
+    dashed line at 100 %.
 
     >>> frame = pd.DataFrame({"school_year": ["2024-2025"], "count": [9], "n": [12], "proportion": [0.75]})
     >>> staffing_bars(frame).data[0].text
     ('75%<br>9/12校',)
     """
     _require(frame, ["school_year", "count", "n", "proportion"], "staffing_bars")
-    text = _share_of_n(frame, "校", "{:.0f}%")
+    series = [(frame, "专职心理教师", "full-time psychology teacher", "#009E73")]
+    if rooms is not None:
+        _require(rooms, ["school_year", "count", "n", "proportion"], "staffing_bars")
+        series.append((rooms, "心理辅导室达标", "standard counselling room", "#56B4E9"))
+    title = (
+        bilingual("专职心理教师配备率", "schools with a full-time psychology teacher")
+        if rooms is None
+        else bilingual("师资与心理辅导室", "schools with a teacher / a standard room")
+    )
     fig = _figure(
-        bilingual("专职心理教师配备率", "schools with a full-time psychology teacher"),
-        bilingual("学年", "school year"),
-        bilingual("占比", "share of schools"),
-        empty=frame.empty,
+        title, bilingual("学年", "school year"), bilingual("占比", "share of schools"), empty=frame.empty
     )
-    fig.add_bar(
-        x=frame["school_year"].tolist(),
-        y=_values(frame["proportion"], scale=100),
-        text=text,
-        textposition="outside",
-        constraintext="none",
-        marker_color="#009E73",
-        hovertemplate="%{x}: %{text}<extra></extra>",
-        name="配备率",
-        cliponaxis=False,
+    for rows, name_zh, name_en, colour in series:
+        fig.add_bar(
+            x=rows["school_year"].tolist(),
+            y=_values(rows["proportion"], scale=100),
+            text=_share_of_n(rows, "校", "{:.0f}%"),
+            textposition="outside",
+            constraintext="none",
+            marker_color=colour,
+            hovertemplate=f"{name_zh} {name_en}<br>%{{x}}: %{{text}}<extra></extra>",
+            name=name_zh,
+            cliponaxis=False,
+            showlegend=rooms is not None,
+            textfont_size=11 if rooms is not None else None,
+        )
+    if rooms is not None:
+        fig.add_hline(y=100, line_dash="dash", line_color="#555", line_width=1)
+        fig.update_layout(barmode="group", legend_font_size=12)
+    fig.update_yaxes(
+        range=[0, 118], tickvals=[0, 20, 40, 60, 80, 100], ticktext=[f"{v}%" for v in range(0, 101, 20)]
     )
-    fig.update_yaxes(range=[0, 105], ticksuffix="%")
     return fig
 
 
