@@ -447,7 +447,7 @@ def staffing_bars(frame: pd.DataFrame, *, rooms: pd.DataFrame | None = None) -> 
             textfont_size=11 if rooms is not None else None,
         )
     if rooms is not None:
-        fig.add_hline(y=100, line_dash="dash", line_color="#555", line_width=1)
+        fig.add_hline(y=100, line_dash="dash", line_color="#aaa", line_width=1, layer="below")
         fig.update_layout(barmode="group", legend_font_size=12)
     fig.update_yaxes(
         range=[0, 118], tickvals=[0, 20, 40, 60, 80, 100], ticktext=[f"{v}%" for v in range(0, 101, 20)]
