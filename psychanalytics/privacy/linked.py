@@ -377,46 +377,69 @@ class _State:
                 heapq.heappush(queue, number)
         return added
 
+    def components(self) -> list[tuple[list, list]]:
+        """The hidden cells in groups that share no relation, each with its equations ``(terms, constant)``."""
+        parent = {k: k for k in self.hidden if self.touching[k]}
+
+        def root(key):
+            while parent[key] != key:
+                parent[key] = parent[parent[key]]
+                key = parent[key]
+            return key
+
+        equations = []
+        for relation in self.relations:
+            terms, known = [], 0.0
+            for key, sign in ((relation.total, -1.0), *((p, 1.0) for p in relation.parts)):
+                if key in parent:
+                    terms.append((key, sign))
+                else:
+                    known += sign * self.values[key]
+            if terms:
+                equations.append((terms, -known))
+                for key, _ in terms[1:]:
+                    parent[root(key)] = root(terms[0][0])
+        groups: dict = defaultdict(lambda: ([], []))
+        for key in parent:
+            groups[root(key)][0].append(key)
+        for terms, constant in equations:
+            groups[root(terms[0][0])][1].append((terms, constant))
+        return list(groups.values())
+
     def pinned(self) -> list:
         """Hidden cells that the relations together, with the markers' bounds, fix to one value.
 
         For each cell needing protection, its smallest and largest value given
-        every relation (equalities) and every hidden cell's bounds, by linear
-        programming (scipy's HiGHS); a cell whose range holds one whole number
-        is pinned.
+        every relation of its group of linked cells (equalities) and their
+        bounds, by linear programming (scipy's HiGHS); a cell whose range holds
+        one whole number is pinned.
         """
-        unknowns = sorted((k for k in self.hidden if self.touching[k]), key=repr)
-        if not unknowns:
-            return []
-        column = {k: i for i, k in enumerate(unknowns)}
-        rows, cols, data, rhs = [], [], [], []
-        for relation in self.relations:
-            known = 0.0
-            for key, sign in ((relation.total, -1.0), *((p, 1.0) for p in relation.parts)):
-                if key in column:
-                    rows.append(len(rhs))
+        out = []
+        for keys, equations in self.components():
+            keys = sorted(keys, key=repr)
+            column = {k: i for i, k in enumerate(keys)}
+            rows, cols, data = [], [], []
+            for number, (terms, _) in enumerate(equations):
+                for key, sign in terms:
+                    rows.append(number)
                     cols.append(column[key])
                     data.append(sign)
-                else:
-                    known += sign * self.values[key]
-            if rows and rows[-1] == len(rhs):
-                rhs.append(-known)
-        matrix = sparse.csr_array((data, (rows, cols)), shape=(len(rhs), len(unknowns)))
-        bounds = [_bounds(self.values[k], self.min_cell) for k in unknowns]
-        bounds = [(lo, None if math.isinf(hi) else hi) for lo, hi in bounds]
-        out = []
-        for key, i in column.items():
-            if not self.needs(key):
-                continue
-            objective = np.zeros(len(unknowns))
-            objective[i] = 1.0
-            low = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
-            high = linprog(-objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
-            if low.status != 0:
-                continue  # the truth is a solution: an unsolved program is a numerical failure, not a disclosure
-            top = -high.fun if high.status == 0 else math.inf  # unbounded above (or unsolved: not pinned)
-            if not math.isinf(top) and math.floor(top + 1e-6) <= math.ceil(low.fun - 1e-6):
-                out.append(key)
+            matrix = sparse.csr_array((data, (rows, cols)), shape=(len(equations), len(keys)))
+            rhs = [constant for _, constant in equations]
+            bounds = [_bounds(self.values[k], self.min_cell) for k in keys]
+            bounds = [(lo, None if math.isinf(hi) else hi) for lo, hi in bounds]
+            for key, i in column.items():
+                if not self.needs(key):
+                    continue
+                objective = np.zeros(len(keys))
+                objective[i] = 1.0
+                low = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+                if low.status != 0:
+                    continue  # the truth is a solution: an unsolved program is a numerical failure, not a disclosure
+                high = linprog(-objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+                top = -high.fun if high.status == 0 else math.inf  # unbounded above (or unsolved: not pinned)
+                if not math.isinf(top) and math.floor(top + 1e-6) <= math.ceil(low.fun - 1e-6):
+                    out.append(key)
         return out
 
     def widen(self, key) -> bool:
