@@ -225,3 +225,19 @@ def test_demo_headline_equals_the_raw_count_at_or_above_the_cut(demo_db):
     assert top["count"].tolist() == expected.loc[top.index, "sum"].tolist()
     assert top["n"].tolist() == expected.loc[top.index, "size"].tolist()
     assert not top["suppressed"].any()
+
+
+def test_a_group_whose_students_all_share_one_band_is_hidden_with_its_n_and_headline():
+    # W1: all 45 students in b2 (attribute disclosure: the band of every one of them); W2 is mixed
+    table = _bands({"W1": [0, 0, 45], "W2": [30, 20, 10]})
+    view = leader_view(
+        table, by=("wave_id",), headline=table["band_rank"] >= 1, hide_uniform=True, min_cell=10
+    )
+    w1 = view.cells.query("wave_id == 'W1'")
+    assert w1["count"].isna().all() and w1["n"].isna().all() and w1["proportion"].isna().all()
+    assert w1["marker"].tolist() == ["<10", "<10", PROTECTED_MARKER]
+    assert view.headline["count"].isna().tolist() == [True, False] and pd.isna(view.headline["n"][0])
+    shown = leader_view(table, by=("wave_id",), min_cell=10).cells  # without the option, as before
+    assert shown.query("wave_id == 'W1'")["n"].tolist() == [45] * 3
+    with pytest.raises(ValueError, match="hide_uniform looks at the cells of a group"):
+        leader_view(table, hide_uniform=True)

@@ -23,6 +23,7 @@ from psychanalytics.mart import crisis, outcomes, overview, plan, staffing  # no
 from psychanalytics.mart._publish import MANIFEST_TABLE, READER_ROLE, RULE, Publication, build_tables, publish
 from psychanalytics.mart._read import Mart, MartNotFoundError, open_mart
 from psychanalytics.mart._registry import TABLES, MartTable, register
+from psychanalytics.privacy.linked import Population
 
 __all__ = [
     "MANIFEST_TABLE",
@@ -32,6 +33,7 @@ __all__ = [
     "Mart",
     "MartNotFoundError",
     "MartTable",
+    "Population",
     "Publication",
     "build_tables",
     "open_mart",

@@ -17,6 +17,8 @@ from psychanalytics import __version__, instruments, store
 from psychanalytics.config import Settings
 from psychanalytics.mart._registry import TABLES, MartTable
 from psychanalytics.privacy import LeaderView
+from psychanalytics.privacy.linked import COUNT_COLUMNS, LinkedTable, Population, suppress_linked
+from psychanalytics.privacy.policy import ESTIMATES
 from psychanalytics.store import audit, queries, register_release
 
 MANIFEST_TABLE = "mart_manifest"
@@ -28,8 +30,10 @@ PG_SCHEMA = "mart"
 """The PostgreSQL schema a mart is published to (beside the row-level tables, reached by a reader role)."""
 RULE = (
     "docs/privacy.md §2: every count, denominator and estimate resting on fewer than min_cell students is "
-    "hidden (「<10」); in a group whose counts add up to its total, further cells are hidden until no hidden "
-    "cell can be recovered by subtraction (「*」); counts of schools are institutional facts, shown whole"
+    "hidden (「<10」); a group whose students all fall in one cell is hidden whole (attribute disclosure); "
+    "across every table of the mart, a cell hidden in one is hidden wherever the same students are counted, "
+    "and further cells are hidden until no hidden cell can be recovered by subtracting published cells of "
+    "any tables, relation by relation (「*」); counts of schools are institutional facts, shown whole"
 )
 
 
@@ -58,44 +62,148 @@ def _snapshot(engine: sa.Engine) -> dict:
     }
 
 
-def _frames(table: MartTable, view: LeaderView | None, raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    if view is None:
-        return {table.name: raw}
-    frames = {table.name: view.cells}
+def _populations(table: MartTable, raw: pd.DataFrame) -> dict[str, Population]:
+    """What the table's counts count: as declared, else cells of the table's own (linked within it only)."""
+    if table.population is not None:
+        return dict(table.population)
+    options = table.view_options
+    by = options.get("by")
+    by = (by,) if isinstance(by, str) else tuple(by or ())
+    skip = {"count", "n", *ESTIMATES, *options.get("estimates", ())}
+    labels = tuple(c for c in raw.columns if c not in skip)
+    universe = f"table {table.name}"
+    return {
+        "count": Population(universe, labels),
+        "n": Population(universe, by) if by else Population(f"{universe}: n", labels),
+    }
+
+
+def _linked(table: MartTable, view: LeaderView, raw: pd.DataFrame) -> list[LinkedTable]:
+    """The table's frames as the linked pass takes them: protected cells, true counts, populations."""
+    populations = _populations(table, raw)
+    estimates = tuple(table.view_options.get("estimates", ()))
+    out = [LinkedTable(table.name, view.cells, raw, populations, estimates)]
     if view.headline is not None:
-        frames[table.name + HEADLINE_SUFFIX] = view.headline
-    return frames
+        by = list(view.by)
+        mask = table.headline(raw)
+        sums = (
+            raw.assign(count=raw["count"].where(mask, 0))
+            .groupby(by, dropna=False, sort=False)
+            .agg(count=("count", "sum"), n=("n", "first"))
+            .reset_index()
+        )
+        truth = view.headline[by].merge(sums, on=by, how="left").set_axis(view.headline.index)
+        count = populations["count"]
+        group = populations["n"].dimensions if set(populations["n"].dimensions) <= set(by) else tuple(by)
+        top = {"count": Population(f"{count.universe} | headline of {table.name}", group)}
+        if set(populations["n"].dimensions) <= set(by):
+            top["n"] = populations["n"]
+        out.append(
+            LinkedTable(
+                table.name + HEADLINE_SUFFIX, view.headline, truth, top, (), ((count, raw, table.name, mask),)
+            )
+        )
+    return out
+
+
+def _policy_text(table: MartTable, raw: pd.DataFrame | None) -> str:
+    if table.policy is None:
+        return json.dumps({"no_people": table.no_people}, ensure_ascii=False)
+    options = {k: list(v) if isinstance(v, tuple) else v for k, v in table.view_options.items()}
+    if raw is not None and options.get("unit", "student") == "student":
+        options["population"] = {
+            column: {"universe": p.universe, "dimensions": list(p.dimensions)}
+            for column, p in _populations(table, raw).items()
+        }
+    return json.dumps(options, ensure_ascii=False)
+
+
+def _hidden(frame: pd.DataFrame) -> int:
+    return int(sum(frame[c].isna().sum() for c in COUNT_COLUMNS if c in frame.columns))
 
 
 def build_tables(
-    engine: sa.Engine, *, min_cell: int, names: Iterable[str] | None = None
+    engine: sa.Engine,
+    *,
+    min_cell: int,
+    names: Iterable[str] | None = None,
+    tables: Iterable[MartTable] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """The protected frames of the registered tables (all, or ``names``) and the list describing them.
 
-    Pure reading: nothing is written. :func:`publish` writes what this returns.
+    Each table is protected by :func:`~psychanalytics.privacy.leader_view`
+    under its own policy, then all of them together by
+    :func:`~psychanalytics.privacy.linked.suppress_linked`: a cell hidden in
+    one table is hidden wherever the same students are counted, and no hidden
+    cell can be worked out by subtracting published cells of any tables
+    (docs/privacy.md §2). Pure reading: nothing is written; :func:`publish`
+    writes what this returns.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        The row-level store.
+    min_cell : int
+        Smallest number of students shown.
+    names : iterable of str, optional
+        Registered tables to build (default: every one in :data:`TABLES`).
+    tables : iterable of MartTable, optional
+        Tables to build instead of registered ones (a publication of its own).
+
+    Returns
+    -------
+    frames : dict
+        Name → protected frame (``<name>__headline`` for a headline).
+    listed : pandas.DataFrame
+        ``name, title_zh, title_en, rows, policy, linked_hidden``: ``policy``
+        the options and populations as JSON, ``linked_hidden`` how many
+        numbers the linked pass hid beyond the table's own policy; its
+        ``attrs["linked"]`` says what the pass did (see ``report`` of
+        :func:`~psychanalytics.privacy.linked.suppress_linked`).
+
+    Examples
+    --------
+    >>> from psychanalytics import store
+    >>> engine = store.connect("sqlite://")
+    >>> store.create_all(engine)
+    >>> frames, listed = build_tables(engine, min_cell=10, names=["screened_per_wave"])
+    >>> listed[["name", "rows", "linked_hidden"]].to_dict("records")
+    [{'name': 'screened_per_wave', 'rows': 0, 'linked_hidden': 0}]
     """
-    chosen = [TABLES[name] for name in (TABLES if names is None else names)]
-    frames, listed = {}, []
+    chosen = list(tables) if tables is not None else [TABLES[n] for n in (TABLES if names is None else names)]
+    frames, linked, listed, policies = {}, [], [], {}
     for table in chosen:
-        raw = table.build(engine)
+        raw = table.build(engine).reset_index(drop=True)
         view = table.view(raw, min_cell=min_cell)
-        for name, frame in _frames(table, view, raw).items():
-            frames[name] = frame.reset_index(drop=True)
-            listed.append(
-                {
-                    "name": name,
-                    "title_zh": table.title_zh,
-                    "title_en": table.title_en,
-                    "rows": len(frame),
-                    "policy": json.dumps(
-                        {"no_people": table.no_people}
-                        if view is None
-                        else {**{k: list(v) if isinstance(v, tuple) else v for k, v in table.policy.items()}},
-                        ensure_ascii=False,
-                    ),
-                }
-            )
-    return frames, pd.DataFrame(listed, columns=["name", "title_zh", "title_en", "rows", "policy"])
+        if view is None:
+            frames[table.name] = raw
+            policies[table.name] = (table, None)
+            continue
+        frames[table.name] = view.cells.reset_index(drop=True)
+        policies[table.name] = (table, raw)
+        if view.headline is not None:
+            frames[table.name + HEADLINE_SUFFIX] = view.headline.reset_index(drop=True)
+            policies[table.name + HEADLINE_SUFFIX] = (table, raw)
+        if view.unit == "student":
+            linked.extend(_linked(table, view, raw))
+    before = {name: _hidden(frame) for name, frame in frames.items()}
+    report: dict = {}
+    frames.update(suppress_linked(linked, min_cell=min_cell, report=report))
+    for name, frame in frames.items():
+        table, raw = policies[name]
+        listed.append(
+            {
+                "name": name,
+                "title_zh": table.title_zh,
+                "title_en": table.title_en,
+                "rows": len(frame),
+                "policy": _policy_text(table, raw),
+                "linked_hidden": _hidden(frame) - before[name],
+            }
+        )
+    listed = pd.DataFrame(listed, columns=["name", "title_zh", "title_en", "rows", "policy", "linked_hidden"])
+    listed.attrs["linked"] = report
+    return frames, listed
 
 
 def _storable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -161,12 +269,17 @@ def _write_postgres(url: str, frames, listed, manifest, schema: str) -> None:
 
 
 READER_ROLE = "psychanalytics_reader"
-"""The PostgreSQL role dashboards connect as: ``USAGE`` on the mart schema and ``SELECT`` on its tables only."""
+"""The PostgreSQL role dashboards connect as: ``USAGE`` on the mart schema and ``SELECT`` on its tables only.
+
+``.ci/start-postgres`` creates it (``LOGIN``, a password, no other right); docs/privacy.md §2 gives the SQL
+for a server of the district's own. :func:`publish` grants it the mart and takes back any right it was given
+on the row-level tables of the schema ``public``."""
 
 
 def _grant_reader(conn: sa.Connection, schema: str) -> None:
     exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": READER_ROLE}).first()
     if exists:
+        conn.execute(sa.text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {READER_ROLE}"))
         conn.execute(sa.text(f'GRANT USAGE ON SCHEMA "{schema}" TO {READER_ROLE}'))
         conn.execute(sa.text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {READER_ROLE}'))
 
@@ -179,6 +292,7 @@ def publish(
     anchors: audit.AnchorFile | None = None,
     schema: str = PG_SCHEMA,
     actor: str | None = None,
+    tables: Iterable[MartTable] | None = None,
 ) -> Publication:
     """Publish the mart: every registered table, protected, in a database that holds nothing else.
 
@@ -201,7 +315,10 @@ def publish(
     db : str, Path or sqlalchemy.Engine
         The row-level store (read; one audit row and one release row are added).
     mart : str or Path
-        A SQLite file to write (replaced), or a PostgreSQL URL.
+        A SQLite file to write (replaced), or a PostgreSQL URL of a role that may
+        create schemas there: usually the store's own database (the schema
+        ``mart`` beside the row-level tables, which the reader role cannot
+        read), or another database of the same server for stronger separation.
     min_cell : int, optional
         Smallest number of students shown; default ``PSYCHANALYTICS_MIN_CELL`` (10).
     anchors : AnchorFile, optional
@@ -210,6 +327,8 @@ def publish(
         PostgreSQL schema of the mart (ignored for SQLite).
     actor : str, optional
         Who published; default the operating-system user.
+    tables : iterable of MartTable, optional
+        Publish these tables instead of the registered ones (tests, a mart of its own).
 
     Returns
     -------
@@ -232,7 +351,7 @@ def publish(
     target, postgres = _target(mart)
     shown_target = sa.make_url(target).render_as_string(hide_password=True) if postgres else target
     try:
-        frames, listed = build_tables(engine, min_cell=min_cell)
+        frames, listed = build_tables(engine, min_cell=min_cell, tables=tables)
         snapshot = _snapshot(engine)
         with engine.begin() as conn:
             seq = audit.append(
@@ -258,6 +377,7 @@ def publish(
             "spec_versions": _spec_versions(),
             "min_cell": min_cell,
             "rule": RULE,
+            "linked_suppression": listed.attrs.get("linked", {}),
             "tables": sorted(frames),
             "audit_seq": seq,
             "audit_anchor": None if anchor is None else anchor.as_dict(),

@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from psychanalytics.privacy import LeaderView, leader_view
+from psychanalytics.privacy.linked import Population
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,26 @@ class MartTable:
         :func:`~psychanalytics.privacy.leader_view` takes them.
     policy : mapping
         Keyword arguments of :func:`~psychanalytics.privacy.leader_view`
-        (``by``, ``unit``, ``labels``, ``estimates``), or, for a table holding no
-        number of people at all (targets, institutional facts), ``None`` with
-        ``no_people`` saying why.
+        (``by``, ``unit``, ``labels``, ``estimates``, ``hide_uniform``), or, for
+        a table holding no number of people at all (targets, institutional
+        facts), ``None`` with ``no_people`` saying why. A table of students with
+        ``by`` hides groups whose students all share one cell
+        (``hide_uniform=True``) unless its policy says ``hide_uniform: False``
+        (parts that say nothing about a student, e.g. schools by stage).
     headline : callable, optional
         ``headline(frame) -> Series of bool``: the rows the table's headline sums
         in each group (published as ``<name>__headline``).
+    no_people : str
+        Why a table with ``policy=None`` holds no number of people.
+    population : mapping, optional
+        What the table's ``count`` and ``n`` count, ``{"count": Population,
+        "n": Population}`` (:class:`~psychanalytics.privacy.linked.Population`:
+        a universe and the label columns naming the row's cell in it). Tables
+        that declare the same universe are linked when published: a cell
+        hidden in one is hidden in all, and no hidden cell can be worked out by
+        subtracting cells of any of them (:func:`~psychanalytics.privacy.linked.suppress_linked`).
+        Without it the table is linked within itself only (its ``count`` cells
+        are the parts of its ``n`` by ``by``).
     """
 
     name: str
@@ -43,6 +58,7 @@ class MartTable:
     policy: Mapping | None = field(default_factory=dict)
     headline: Callable[[pd.DataFrame], pd.Series] | None = None
     no_people: str = ""
+    population: Mapping[str, Population] | None = None
 
     def __post_init__(self):
         if not self.name.replace("_", "").isalnum() or not self.name.islower() or "__" in self.name:
@@ -53,13 +69,28 @@ class MartTable:
             raise ValueError(
                 f"mart table {self.name}: a table published without the policy must say why (no_people=)"
             )
+        unknown = set(self.population or {}) - {"count", "n"}
+        if unknown:
+            raise ValueError(
+                f"mart table {self.name}: population declares {sorted(unknown)}; only count and n"
+            )
 
     def view(self, frame: pd.DataFrame, *, min_cell: int) -> LeaderView | None:
         """The leader view of ``frame`` under this table's policy (``None`` for a table without people)."""
         if self.policy is None:
             return None
         headline = None if self.headline is None else self.headline(frame)
-        return leader_view(frame, headline=headline, min_cell=min_cell, **self.policy)
+        return leader_view(frame, headline=headline, min_cell=min_cell, **self.view_options)
+
+    @property
+    def view_options(self) -> dict:
+        """The keyword arguments of :func:`~psychanalytics.privacy.leader_view` this table is published with."""
+        if self.policy is None:
+            return {}
+        options = dict(self.policy)
+        if options.get("by") and options.get("unit", "student") == "student":
+            options.setdefault("hide_uniform", True)
+        return options
 
 
 _TABLES: dict[str, MartTable] = {}

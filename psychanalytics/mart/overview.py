@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from psychanalytics import instruments
 from psychanalytics.mart._registry import MartTable, register
+from psychanalytics.privacy.linked import Population
 from psychanalytics.store import queries
 
 OVERVIEW_INSTRUMENT = "phq9"
@@ -29,6 +30,10 @@ SCREENED = register(
         "每次普测的受测人数与全区在册人数",
         "students screened per wave, of those enrolled",
         queries.screened_per_wave,
+        population={
+            "count": Population("screened", ("wave_id",)),
+            "n": Population("enrolled", ("school_year",)),
+        },
     )
 )
 BANDS = register(
@@ -39,6 +44,10 @@ BANDS = register(
         _bands,
         {"by": ("wave_id", "wave_label")},
         headline=_high_risk,
+        population={
+            "count": Population(f"{OVERVIEW_INSTRUMENT}.{OVERVIEW_SCALE} banded", ("wave_id", "band")),
+            "n": Population(f"{OVERVIEW_INSTRUMENT}.{OVERVIEW_SCALE} banded", ("wave_id",)),
+        },
     )
 )
 STAFFING = register(

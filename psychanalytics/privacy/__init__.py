@@ -3,7 +3,9 @@
 Screening, archive, crisis and counselling data of minors are sensitive
 personal information (PIPL Art. 28); every output passes through here. Every
 number a leader sees goes through :func:`leader_view` (``privacy.policy``),
-which applies the small-cell suppression passes of ``privacy.suppression``.
+which applies the small-cell suppression passes of ``privacy.suppression``;
+tables published together (the leaders' mart) pass through
+:func:`~psychanalytics.privacy.linked.suppress_linked` as well.
 """
 
 from psychanalytics.privacy.policy import (

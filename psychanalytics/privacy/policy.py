@@ -15,7 +15,11 @@ shown to district leaders, applying in one place every rule of
 3. **the headline rule** — a headline that sums some of a group's cells (the
    share at or above a cut-off) is blanked when any cell it sums is blanked;
    otherwise the headline minus its shown parts would give the blanked one;
-4. **markers** — a value blanked because it is small reads 「<10」 (the
+4. **attribute disclosure** (``hide_uniform=True``) — a group of ``min_cell``
+   or more students who all fall in one of its cells (every other count
+   zero) says something about each of them (l-diversity of 1): the whole
+   group, its ``n`` and headline included, is blanked;
+5. **markers** — a value blanked because it is small reads 「<10」 (the
    threshold), a value blanked only to protect a small one reads 「*」, so no
    large number is ever labelled "fewer than 10"; :func:`marker_note` gives the
    sentence that explains both.
@@ -25,9 +29,9 @@ psychology teacher, a counselling room), public in the district's own reports:
 ``unit="school"`` shows them whole.
 
 Differencing across tables (a group's ``n`` shown here and the sum of the
-groups shown in another chart) is not guarded: a page shows each margin from
-one table, or passes the finer table through this policy and derives the
-coarser one from what it shows.
+groups shown in another chart) is not guarded here: the published mart runs
+:func:`psychanalytics.privacy.linked.suppress_linked` over every table it
+publishes, after this function (docs/privacy.md §2).
 
 Examples
 --------
@@ -230,6 +234,24 @@ def _marked(frame: pd.DataFrame, small: pd.Series, min_cell: int) -> pd.DataFram
     return frame.assign(marker=marker)
 
 
+def _uniform(table: pd.DataFrame, by: tuple[str, ...], min_cell: int) -> pd.Series:
+    """Rows of the groups of ``min_cell`` or more students who all fall in one cell (l = 1)."""
+    occupied = table["count"].gt(0).groupby([table[c] for c in by], dropna=False).transform("sum")
+    return (occupied == 1) & table["n"].ge(min_cell)
+
+
+def _blank_rows(frame: pd.DataFrame, rows: pd.Series, estimated: Sequence[str]) -> pd.DataFrame:
+    """Blank ``count``, ``n`` and the estimates of ``rows`` (their markers follow from ``suppressed``)."""
+    out = frame.copy()
+    out["count"] = out["count"].astype("Int64").mask(rows)
+    out["n"] = out["n"].astype("Int64").mask(rows)
+    for column in estimated:
+        if column in out.columns:
+            out[column] = out[column].mask(rows)
+    out["suppressed"] = out["suppressed"] | rows
+    return out
+
+
 def _as_shown(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(
         count=frame["count"].astype("Int64"), n=frame["n"].astype("Int64"), suppressed=False, marker=""
@@ -244,6 +266,7 @@ def leader_view(
     unit: str = "student",
     labels: Sequence[str] = (),
     estimates: Sequence[str] = (),
+    hide_uniform: bool = False,
     min_cell: int | None = None,
 ) -> LeaderView:
     """What may be shown to leaders of a table of counts: suppression, headline rule and markers.
@@ -275,6 +298,11 @@ def leader_view(
     estimates : sequence of str
         Further columns estimated from the row's ``count`` and ``n`` (a median
         time in days and its interval): blanked with them, as ``proportion``.
+    hide_uniform : bool
+        Attribute disclosure (with ``by``): blank every count, ``n``, estimate
+        and the headline of a group whose students all fall in one cell (all
+        counts but one are zero): shown, its ``n`` would tell the band of every
+        member. Marked 「*」 where not small.
     min_cell : int, optional
         Smallest number of students shown; default ``Settings.from_env().min_cell``.
 
@@ -321,6 +349,10 @@ def leader_view(
     by = None if by is None else ((by,) if isinstance(by, str) else tuple(by))
     if headline is not None and not by:
         raise ValueError("leader_view: a headline sums cells of a group; give the group's columns in by=")
+    if hide_uniform and not by:
+        raise ValueError(
+            "leader_view: hide_uniform looks at the cells of a group; give the group's columns in by="
+        )
     min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
     if min_cell < 1:
         raise ValueError(f"leader_view: min_cell must be >= 1, got {min_cell}")
@@ -341,6 +373,9 @@ def leader_view(
     if by:
         dependent = [c for c in estimated if c in cells.columns]
         cells = suppress_complementary(cells, by=by, min_cell=min_cell, dependent=dependent)
+    uniform = _uniform(table, by, min_cell) if hide_uniform else None
+    if uniform is not None:
+        cells = _blank_rows(cells, uniform, estimated)
     cells = _marked(cells, small, min_cell)
     if top is not None:
         top, small_top = _primary(top, min_cell, ESTIMATES)
@@ -349,5 +384,9 @@ def leader_view(
         hit = top[list(by)].merge(parts, on=list(by), how="left")["hit"].to_numpy(dtype=bool)
         top.loc[hit, ["count", "proportion"]] = pd.NA
         top["suppressed"] = top["suppressed"] | hit
+        if uniform is not None:
+            keys = table.loc[uniform, list(by)].drop_duplicates().assign(hit=True)
+            alike = top[list(by)].merge(keys, on=list(by), how="left")["hit"].notna().to_numpy()
+            top = _blank_rows(top, pd.Series(alike, index=top.index), ESTIMATES)
         top = _marked(top, small_top, min_cell)
     return LeaderView(cells=cells, headline=top, by=by, unit=unit, min_cell=min_cell)
