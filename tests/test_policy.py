@@ -183,7 +183,12 @@ def test_property_nothing_shown_rests_on_few_students_or_gives_a_blank_away(grou
         if group["n"].notna().all() and blanks.any():
             assert blanks.sum() >= 2, wave
             assert raw[blanks].sum() >= min_cell, wave  # n - shown cells: not a small number either
-        assert (group["marker"] == PROTECTED_MARKER).sum() <= 1  # one partner at most
+        # one partner at most, and one more outside a hidden headline (else the headline is n minus the rest)
+        partners = group["marker"] == PROTECTED_MARKER
+        assert (partners & mask[group.index]).sum() <= 1 and (partners & ~mask[group.index]).sum() <= 1
+        headline_hidden = group.loc[mask[group.index], "suppressed"].any()
+        if headline_hidden and group["n"].notna().all() and raw[~mask[group.index]].gt(0).any():
+            assert group.loc[~mask[group.index], "suppressed"].any(), wave
     for _, top in view.headline.iterrows():
         parts = cells[(cells["wave_id"] == top["wave_id"]) & mask]
         if not top["suppressed"]:

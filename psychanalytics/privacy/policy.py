@@ -258,6 +258,48 @@ def _as_shown(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _hide_the_complement(
+    cells: pd.DataFrame,
+    headline: pd.Series,
+    hidden_groups: pd.DataFrame,
+    by: tuple[str, ...],
+    estimated: Sequence[str],
+    small: pd.Series,
+    min_cell: int,
+) -> pd.DataFrame:
+    """In each group whose headline is hidden but whose ``n`` is shown, hide a cell outside the headline too.
+
+    Otherwise the headline is ``n`` minus the cells outside it, all shown. The smallest non-zero cell outside
+    the headline is hidden (「*」: it holds ``min_cell`` or more, or 「<10」 when small); a group that already
+    hides a cell outside its headline is left as it is.
+    """
+    if hidden_groups.empty:
+        return cells
+    keys = hidden_groups.assign(_hidden_headline=True)
+    flagged = cells[list(by)].merge(keys, on=list(by), how="left")["_hidden_headline"].notna().to_numpy()
+    outside = pd.Series(flagged, index=cells.index) & ~headline & cells["n"].notna()
+    already = cells.loc[outside & cells["suppressed"], list(by)].drop_duplicates()
+    candidates = cells[outside & ~cells["suppressed"] & cells["count"].fillna(0).gt(0)]
+    if not already.empty:
+        done = (
+            candidates[list(by)].merge(already.assign(_done=True), on=list(by), how="left")["_done"].notna()
+        )
+        candidates = candidates[~done.to_numpy()]
+    chosen = candidates.sort_values("count").groupby(list(by), dropna=False, sort=False).head(1).index
+    if len(chosen) == 0:
+        return cells
+    out = cells.copy()
+    out.loc[chosen, "count"] = pd.NA
+    for column in ("proportion", *[c for c in estimated if c in out.columns]):
+        if column in out.columns:
+            out.loc[chosen, column] = pd.NA
+    out.loc[chosen, "suppressed"] = True
+    marker = out["marker"].copy()
+    marker[chosen] = PROTECTED_MARKER
+    marker[chosen.intersection(small[small].index)] = small_marker(min_cell)
+    return out.assign(marker=marker)
+
+
 def leader_view(
     table: pd.DataFrame,
     *,
@@ -382,6 +424,7 @@ def leader_view(
         blanked_part = cells[list(by)].assign(hit=cells["suppressed"] & headline)
         parts = blanked_part.groupby(list(by), dropna=False, sort=False)["hit"].any().reset_index()
         hit = top[list(by)].merge(parts, on=list(by), how="left")["hit"].to_numpy(dtype=bool)
+        cells = _hide_the_complement(cells, headline, top.loc[hit, list(by)], by, estimated, small, min_cell)
         top.loc[hit, ["count", "proportion"]] = pd.NA
         top["suppressed"] = top["suppressed"] | hit
         if uniform is not None:
