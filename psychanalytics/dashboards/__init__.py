@@ -61,6 +61,7 @@ __all__ = [
     "Dashboard",
     "LeaderPage",
     "build_overview",
+    "build_screening",
     "dashboards_dir",
     "figure_widget",
     "landing_html",
@@ -427,3 +428,4 @@ def serve(
 
 
 from psychanalytics.dashboards import screening as screening  # noqa: E402  (it uses figure_widget above)
+from psychanalytics.dashboards._screening_page import build_screening  # noqa: E402  (uses _card above)

@@ -19,7 +19,7 @@ Examples
 ['phq9_bands_per_wave', 'screened_per_wave', 'staffing_coverage']
 """
 
-from psychanalytics.mart import overview  # noqa: F401  (registers its tables)
+from psychanalytics.mart import overview, screening  # noqa: F401  (register their tables)
 from psychanalytics.mart._publish import MANIFEST_TABLE, READER_ROLE, RULE, Publication, build_tables, publish
 from psychanalytics.mart._read import Mart, MartNotFoundError, open_mart
 from psychanalytics.mart._registry import TABLES, MartTable, register

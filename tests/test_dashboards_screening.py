@@ -1,0 +1,263 @@
+"""The 「心理普测」 leader page and its mart tables: policy, numbers drawn from the mart, filters, empty store."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_dashboards import _figures, _html  # the overview's helpers: walk a page's widgets
+
+from psychanalytics import mart, screening, store, synth
+from psychanalytics.dashboards import LeaderPage, build_screening
+from psychanalytics.mart import screening as ms
+from psychanalytics.privacy import PROTECTED_MARKER, small_marker
+from psychanalytics.store.queries import screening as sq
+
+MIN_CELL = 10
+SCREENING_TABLES = sorted(name for name in mart.TABLES if name.startswith("screening_"))
+
+
+def _numbers(values) -> list[float]:
+    """A trace's values as floats, missing ones left out (plotly sends numpy arrays as typed base64)."""
+    if isinstance(values, dict):
+        values = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+
+
+@pytest.fixture(scope="module")
+def demo_mart(demo_db, tmp_path_factory):
+    path = tmp_path_factory.mktemp("screening-mart") / "mart.sqlite"
+    mart.publish(demo_db, path, min_cell=MIN_CELL)
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_district(tmp_path_factory):
+    """The smallest synthetic district (500 students a year): many PHQ-9 cells under 10."""
+    folder = tmp_path_factory.mktemp("screening-small")
+    engine = store.connect(folder / "small.sqlite")
+    synth.build_demo(engine, seed=3, students=synth.MIN_STUDENTS)
+    engine.dispose()
+    mart.publish(folder / "small.sqlite", folder / "mart.sqlite", min_cell=MIN_CELL)
+    return folder / "small.sqlite", folder / "mart.sqlite"
+
+
+# --- mart tables ---------------------------------------------------------------------------
+
+
+def test_every_screening_table_keeps_the_policy(small_district):
+    _, path = small_district
+    published = mart.Mart(path)
+    hidden = 0
+    for name in SCREENING_TABLES:
+        frame = published.table(name)
+        assert (frame["count"].dropna() >= MIN_CELL).all(), name
+        assert (frame["n"].dropna() >= MIN_CELL).all(), name
+        blanked = frame["count"].isna() | frame["n"].isna()
+        assert frame.loc[blanked, "marker"].isin([small_marker(MIN_CELL), PROTECTED_MARKER]).all(), name
+        for estimate in ("proportion", "low", "high", *ms.LIMITS, "outlier"):
+            if estimate in frame:  # an estimate is never shown beside a blanked count
+                assert frame.loc[frame["count"].isna(), estimate].isna().all(), (name, estimate)
+        by = mart.TABLES[name].policy.get("by")
+        if by:
+            for key, group in frame.groupby(list(by), dropna=False):
+                blanks = group["count"].isna()
+                if group["n"].notna().all() and blanks.any():
+                    assert blanks.sum() >= 2, (name, key)
+                    assert group["n"].iloc[0] - group.loc[~blanks, "count"].sum() >= MIN_CELL, (name, key)
+        hidden += int(blanked.sum())
+    assert hidden > 0  # the small district has small cells: the check saw suppression at work
+    published.close()
+
+
+def test_each_level_table_has_one_set_of_dimensions(demo_mart):
+    published = mart.Mart(demo_mart)
+    for suffix, level in ms.LEVELS.items():
+        frame = published.table(f"screening_bands{suffix}")
+        assert [c for c in ms.SLICE if c in frame.columns] == list(level)
+        if level:
+            assert not frame[list(level)].isin([ms.SLICE_ALL]).any().any()
+    published.close()
+
+
+def test_screen_positive_rate_matches_the_store(demo_db, demo_mart):
+    engine = store.connect_existing(demo_db, read_only=True)
+    counts = sq.screen_positive_counts(engine, instrument="phq9", by=("wave", "school"))
+    coverage = sq.coverage_counts(engine, instrument="phq9", by=("wave",))
+    engine.dispose()
+    latest = sorted(counts["wave"].unique())[-1]
+    expected = screening.prevalence(
+        counts[counts["wave"] == latest].fillna({"school": "?"}), by=(), cluster="school"
+    ).iloc[0]
+    published = mart.Mart(demo_mart)
+    positive = published.table("screening_positive")
+    row = positive[(positive["wave_id"] == latest) & (positive["result"] == "positive")].iloc[0]
+    assert (int(row["count"]), int(row["n"])) == (int(expected["count"]), int(expected["n"]))
+    assert row["low"] == pytest.approx(expected["low"]) and row["high"] == pytest.approx(expected["high"])
+    cover = published.table("screening_coverage")
+    cover = cover[cover["wave_id"] == latest].iloc[0]
+    truth = coverage[coverage["wave"] == latest].iloc[0]
+    assert (int(cover["count"]), int(cover["n"])) == (int(truth["screened"]), int(truth["enrolled"]))
+    invalid = published.table("screening_invalid")
+    assert int(invalid.loc[invalid["wave_id"] == latest, "count"].iloc[0]) == int(truth["invalid"])
+    published.close()
+
+
+def test_funnel_table_is_the_library_funnel(demo_db, demo_mart):
+    engine = store.connect_existing(demo_db, read_only=True)
+    counts = sq.screen_positive_counts(engine, instrument="phq9", by=("wave", "school"))
+    engine.dispose()
+    latest = sorted(counts["wave"].unique())[-1]
+    schools = counts[(counts["wave"] == latest) & (counts["n"] > 0)].dropna(subset=["school"])
+    result = screening.funnel(schools, numerator="count", denominator="n", overdispersion=len(schools) >= 3)
+    published = mart.Mart(demo_mart)
+    funnel = published.table("screening_funnel")
+    funnel = funnel[funnel["wave_id"] == latest].set_index("school")
+    for _, row in result.table.iterrows():
+        shown = funnel.loc[row["school"]]
+        assert shown["proportion"] == pytest.approx(row["value"])
+        assert shown["ul998"] == pytest.approx(row["ul998"])
+        assert shown["outlier"] == ms.OUTLIER[row["position"]]
+    district = published.table("screening_funnel_district")
+    assert district.loc[district["wave_id"] == latest, "proportion"].iloc[0] == pytest.approx(result.target)
+    published.close()
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def test_page_on_the_demo_mart(demo_mart):
+    page = build_screening(demo_mart)
+    assert isinstance(page, LeaderPage)
+    text = _html(page)
+    assert "心理普测" in text and "演示数据" in text
+    for label in (
+        "PHQ-9 筛查阳性率",
+        "受测覆盖率",
+        "无效问卷",
+        "怎么看",
+        "漏斗图",
+        "不是患病率",
+        "20–27 重度",
+    ):
+        assert label in text
+    assert [f.description for f in page.filters] == ["普测批次", "学段", "城乡"]
+    figures = _figures(page)
+    assert len(figures) == 6
+    for figure in figures:
+        assert any(_numbers(trace.get("y", [])) for trace in figure["data"]), figure["layout"]["title"]
+
+
+def _allowed(page) -> set[float]:
+    """Every number the page's views let it draw: counts, and shares as percentages."""
+    allowed = set()
+    for frame in page.views.values():
+        for column in ("count", "n", "proportion", "low", "high"):
+            if column in frame:
+                scale = 100 if column in ("proportion", "low", "high") else 1
+                allowed |= {round(float(v) * scale, 6) for v in frame[column].dropna()}
+    return allowed
+
+
+def _check_drawn(page) -> int:
+    """Every plotted value comes from the views; limit curves come from the published centre line."""
+    allowed, checked = _allowed(page), 0
+    centre = {round(float(v) * 100, 6) for v in page.views["funnel_district"]["proportion"].dropna()}
+    for figure in _figures(page):
+        for trace in figure["data"]:
+            name = trace.get("name") or ""
+            if "控制限" in name:
+                continue  # curves of the limits over a grid of school sizes, from the published centre line
+            values = _numbers(trace.get("y", []))
+            target = centre if re.fullmatch(r"全区 [\d.]+%", name) else allowed  # the funnel's centre line
+            for value in values:
+                assert round(value, 6) in target, (name, value)
+                checked += 1
+            if trace.get("mode") == "markers+text":  # a school: drawn at its published number screened
+                assert set(_numbers(trace["x"])) <= {float(v) for v in page.views["funnel"]["n"].dropna()}
+    return checked
+
+
+def test_every_drawn_number_is_published(demo_mart, small_district):
+    for path in (demo_mart, small_district[1]):
+        page = build_screening(path)
+        assert _check_drawn(page) > 50
+        for stage in [v for _, v in page.filters[1].options][1:]:
+            page.filters[1].value = stage
+            assert _check_drawn(page) > 0
+
+
+def test_small_schools_are_not_drawn(small_district):
+    page = build_screening(small_district[1])
+    funnel = page.views["funnel"]
+    hidden = funnel[funnel["count"].isna()]
+    assert len(hidden), "the small district has schools with fewer than 10 screen-positive students"
+    assert hidden[["proportion", "outlier"]].isna().all().all()
+    names = set(hidden["name"])
+    for wave in [v for _, v in page.filters[0].options]:
+        page.filters[0].value = wave
+        figure = _figures(page)[3]
+        drawn = {t for trace in figure["data"] if trace.get("mode") == "markers+text" for t in trace["text"]}
+        shown = funnel[(funnel["wave_id"] == wave) & funnel["count"].notna()]
+        assert drawn == set(shown["name"])
+        assert not drawn & (names - set(shown["name"]))
+
+
+def test_filters_redraw_the_charts(demo_mart):
+    page = build_screening(demo_mart)
+    before = _figures(page)
+    stage = [v for _, v in page.filters[1].options if v != ms.SLICE_ALL][0]
+    page.filters[1].value = stage
+    after = _figures(page)
+    assert after[0]["data"] != before[0]["data"]  # the bands per wave of that stage only
+    assert "全区" not in after[0]["layout"]["title"]["text"]
+    page.filters[1].value = ms.SLICE_ALL
+    page.filters[2].value = "township"
+    assert _figures(page)[3]["data"] != before[3]["data"]  # the funnel keeps the township schools only
+    waves = [v for _, v in page.filters[0].options]
+    page.filters[0].value = waves[0]
+    assert _figures(page)[2]["layout"]["title"]["text"].startswith(vs_wave(waves[0]))
+
+
+def vs_wave(wave: str) -> str:
+    from psychanalytics.viz import screening as vs
+
+    return vs.group_name("wave", wave)
+
+
+def test_empty_store_says_no_data(sqlite_engine, tmp_path):
+    mart.publish(sqlite_engine, tmp_path / "mart.sqlite")
+    page = build_screening(tmp_path / "mart.sqlite")
+    text = _html(page)
+    assert "心理普测" in text and "暂无数据" in text and "暂时无法读取数据" not in text
+    figures = _figures(page)
+    assert len(figures) == 6
+    for figure in figures:
+        notes = [a["text"] for a in figure["layout"].get("annotations", [])]
+        assert any("暂无数据" in note for note in notes)
+
+
+def test_a_mart_published_before_the_page_gives_the_unavailable_page(sqlite_engine, tmp_path):
+    path = tmp_path / "old.sqlite"
+    mart.publish(sqlite_engine, path)
+    engine = store.connect(f"sqlite:///{path}")
+    with engine.begin() as conn:  # as a mart published before the screening tables were registered
+        listed = [name for name in mart.Mart(path).manifest["tables"] if not name.startswith("screening_")]
+        conn.exec_driver_sql("UPDATE mart_manifest SET value = ? WHERE key = 'tables'", (json.dumps(listed),))
+    engine.dispose()
+    text = _html(build_screening(path))
+    assert "暂时无法读取数据" in text and "Traceback" not in text and "screening_" not in text
+
+
+def test_rows_are_published_slices_only(demo_mart):
+    page = build_screening(demo_mart)
+    bands = page.views["bands"]
+    assert set(bands["stage"]) >= {ms.SLICE_ALL} and set(bands["location"]) >= {ms.SLICE_ALL, "urban"}
+    # one row per wave, slice and band: the page never needs to add cells up
+    assert not bands.duplicated(["wave_id", "stage", "location", "band"]).any()
+    assert isinstance(bands, pd.DataFrame)
