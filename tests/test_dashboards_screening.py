@@ -75,6 +75,29 @@ def test_every_screening_table_keeps_the_policy(small_district):
     published.close()
 
 
+@pytest.mark.parametrize("which", ["demo", "small"])
+def test_no_hidden_part_is_given_away_by_its_total(which, demo_db, demo_mart, small_district):
+    """Within a table: a stage, location, grade, gender or school is never the one hidden part of a total that
+    a coarser table publishes (e.g. district invalid sheets minus the urban ones gave the township's 7)."""
+    db, path = (demo_db, demo_mart) if which == "demo" else small_district
+    engine = store.connect_existing(db, read_only=True)
+    published, checked = mart.Mart(path), 0
+    for name in SCREENING_TABLES:
+        table = mart.TABLES[name]
+        frame, truth = published.table(name), table.build(engine)
+        for keys in getattr(table, "relations", ()):
+            totals = truth.groupby(list(keys), dropna=False)["count"].sum()
+            for key, group in frame.groupby(list(keys), dropna=False):
+                blanks = group["count"].isna()
+                if blanks.any() and (~blanks).any():
+                    checked += 1
+                    assert blanks.sum() >= 2, (name, keys, key)
+                    assert totals.loc[key] - group["count"].sum() >= MIN_CELL, (name, keys, key)
+    engine.dispose()
+    published.close()
+    assert checked > 0
+
+
 def test_each_level_table_has_one_set_of_dimensions(demo_mart):
     published = mart.Mart(demo_mart)
     for suffix, level in ms.LEVELS.items():

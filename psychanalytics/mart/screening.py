@@ -28,12 +28,15 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from functools import partial
 
 import pandas as pd
 
 from psychanalytics import screening
 from psychanalytics.mart._registry import MartTable, register
+from psychanalytics.privacy import PROTECTED_MARKER, LeaderView
+from psychanalytics.privacy.suppression import suppress_complementary
 from psychanalytics.store import queries
 from psychanalytics.store.queries import screening as sq
 
@@ -202,6 +205,42 @@ def _coverage(engine, *, level: tuple[str, ...], part: str) -> pd.DataFrame:
     return _with_waves(engine, cells)[columns]
 
 
+@dataclass(frozen=True)
+class PartsTable(MartTable):
+    """A mart table whose rows are also the parts of totals other tables publish (a stage of the district).
+
+    ``relations`` lists, for each such total, the columns naming it: the rows
+    sharing their values add up to a count published elsewhere (assumed known,
+    whether shown there or not). After the table's own policy, the
+    complementary pass of :mod:`psychanalytics.privacy.suppression` runs on
+    each relation and on the table's ``by`` groups until nothing changes, so a
+    hidden part is never the only unknown of a sum (nor are the unknowns fewer
+    than ``min_cell`` together). Interim: the mart's linked pass over every
+    table (``privacy.linked``) supersedes it once these tables declare their
+    populations (DESIGN.md decision 80).
+    """
+
+    relations: tuple[tuple[str, ...], ...] = ()
+
+    def view(self, frame: pd.DataFrame, *, min_cell: int) -> LeaderView | None:
+        view = super().view(frame, min_cell=min_cell)
+        cells = view.cells
+        estimates = ("proportion", "low", "high", *self.policy.get("estimates", ()))
+        dependent = [c for c in estimates if c in cells.columns]
+        passes = [*((keys, frame.groupby(list(keys), dropna=False)["count"].transform("sum")) for keys in
+                    self.relations), *(((view.by, frame["n"]),) if view.by else ())]  # fmt: skip
+        hidden = -1
+        while hidden != int(cells["suppressed"].sum()):
+            hidden = int(cells["suppressed"].sum())
+            for keys, total in passes:
+                cells = suppress_complementary(
+                    cells.assign(total_=total.to_numpy()), by=keys, total="total_", min_cell=min_cell,
+                    dependent=dependent,
+                ).drop(columns="total_")  # fmt: skip
+        marker = cells["marker"].mask(cells["suppressed"] & cells["marker"].eq(""), PROTECTED_MARKER)
+        return replace(view, cells=cells.assign(marker=marker))
+
+
 def _register_levels(
     name: str,
     title_zh: str,
@@ -209,9 +248,15 @@ def _register_levels(
     build,
     *,
     by: tuple[str, ...] | None,
+    inner: tuple[str, ...],
     labels: tuple[str, ...] = (),
 ) -> dict[str, MartTable]:
-    """One table of a quantity per level (:data:`LEVELS`); returns them by level suffix."""
+    """One table of a quantity per level (:data:`LEVELS`); returns them by level suffix.
+
+    ``by`` splits every level further (grade), ``inner`` names the columns of
+    a cell within its group (band); each split column makes the rows parts of
+    a total published by a coarser table (:class:`PartsTable`).
+    """
     tables = {}
     for suffix, level in LEVELS.items():
         words = {
@@ -223,20 +268,28 @@ def _register_levels(
         policy = {"labels": (*labels, *(("location",) if "location" in level else ()))}
         if by is not None:
             policy["by"] = ("wave_id", *level, *by)
+        cell = ("wave_id", *level, *(by or ()), *inner)
+        split = (*level, *(by or ()))
         tables[suffix] = register(
-            MartTable(
+            PartsTable(
                 f"{name}{suffix}",
                 f"{title_zh}{'（' + zh + '）' if zh else ''}",
                 f"{title_en}{', ' + en if en else ''}",
                 partial(build, level=level),
                 policy,
+                relations=tuple(tuple(c for c in cell if c != column) for column in split),
             )
         )
     return tables
 
 
 BANDS = _register_levels(
-    "screening_bands", "各次普测 PHQ-9 风险等级人数", "PHQ-9 score bands per wave", _bands, by=()
+    "screening_bands",
+    "各次普测 PHQ-9 风险等级人数",
+    "PHQ-9 score bands per wave",
+    _bands,
+    by=(),
+    inner=("band",),
 )
 GRADE_BANDS = _register_levels(
     "screening_grade_bands",
@@ -244,6 +297,7 @@ GRADE_BANDS = _register_levels(
     "PHQ-9 score bands per wave and grade",
     partial(_bands, by=("grade",)),
     by=("grade",),
+    inner=("band",),
 )
 GENDER_BANDS = _register_levels(
     "screening_gender_bands",
@@ -251,6 +305,7 @@ GENDER_BANDS = _register_levels(
     "PHQ-9 score bands per wave and gender",
     partial(_bands, by=("gender",)),
     by=("gender",),
+    inner=("band",),
 )
 POSITIVE = _register_levels(
     "screening_positive",
@@ -258,6 +313,7 @@ POSITIVE = _register_levels(
     "PHQ-9 screen-positive and negative students per wave, rate with interval",
     _positive,
     by=(),
+    inner=("result",),
     labels=("result",),
 )
 COVERAGE = _register_levels(
@@ -266,6 +322,7 @@ COVERAGE = _register_levels(
     "students screened with PHQ-9 of those enrolled in the grades screened",
     partial(_coverage, part="screened"),
     by=None,
+    inner=(),
 )
 INVALID = _register_levels(
     "screening_invalid",
@@ -273,14 +330,16 @@ INVALID = _register_levels(
     "invalid or unscoreable PHQ-9 sheets per wave",
     partial(_coverage, part="invalid"),
     by=None,
+    inner=(),
 )
 FUNNEL = register(
-    MartTable(
+    PartsTable(
         "screening_funnel",
         "各校 PHQ-9 筛查阳性率与漏斗图控制限",
         "schools' PHQ-9 screen-positive rates and funnel limits",
         _funnel,
         {"labels": ("name", "location"), "estimates": (*LIMITS, "outlier")},
+        relations=(("wave_id",), ("wave_id", "stage"), ("wave_id", "location"), ("wave_id", *SLICE)),
     )
 )
 FUNNEL_DISTRICT = register(
