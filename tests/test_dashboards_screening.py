@@ -8,12 +8,12 @@ import math
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 from test_dashboards import _figures, _html  # the overview's helpers: walk a page's widgets
 
 from psychanalytics import mart, screening, store, synth
 from psychanalytics.dashboards import LeaderPage, build_screening
+from psychanalytics.dashboards._screening_page import _rows
 from psychanalytics.mart import screening as ms
 from psychanalytics.privacy import PROTECTED_MARKER, small_marker
 from psychanalytics.store.queries import screening as sq
@@ -27,13 +27,6 @@ def _numbers(values) -> list[float]:
     if isinstance(values, dict):
         values = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
     return [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-
-
-@pytest.fixture(scope="module")
-def demo_mart(demo_db, tmp_path_factory):
-    path = tmp_path_factory.mktemp("screening-mart") / "mart.sqlite"
-    mart.publish(demo_db, path, min_cell=MIN_CELL)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +183,8 @@ def _allowed(page) -> set[float]:
 def _check_drawn(page) -> int:
     """Every plotted value comes from the views; limit curves come from the published centre line."""
     allowed, checked = _allowed(page), 0
-    centre = {round(float(v) * 100, 6) for v in page.views["funnel_district"]["proportion"].dropna()}
+    district = page.views["screening_funnel_district"]["proportion"]
+    centre = {round(float(v) * 100, 6) for v in district.dropna()}
     for figure in _figures(page):
         for trace in figure["data"]:
             name = trace.get("name") or ""
@@ -202,7 +196,9 @@ def _check_drawn(page) -> int:
                 assert round(value, 6) in target, (name, value)
                 checked += 1
             if trace.get("mode") == "markers+text":  # a school: drawn at its published number screened
-                assert set(_numbers(trace["x"])) <= {float(v) for v in page.views["funnel"]["n"].dropna()}
+                assert set(_numbers(trace["x"])) <= {
+                    float(v) for v in page.views["screening_funnel"]["n"].dropna()
+                }
     return checked
 
 
@@ -217,7 +213,7 @@ def test_every_drawn_number_is_published(demo_mart, small_district):
 
 def test_small_schools_are_not_drawn(small_district):
     page = build_screening(small_district[1])
-    funnel = page.views["funnel"]
+    funnel = page.views["screening_funnel"]
     hidden = funnel[funnel["count"].isna()]
     assert len(hidden), "the small district has schools with fewer than 10 screen-positive students"
     assert hidden[["proportion", "outlier"]].isna().all().all()
@@ -277,10 +273,11 @@ def test_a_mart_published_before_the_page_gives_the_unavailable_page(sqlite_engi
     assert "暂时无法读取数据" in text and "Traceback" not in text and "screening_" not in text
 
 
-def test_rows_are_published_slices_only(demo_mart):
+def test_views_are_the_mart_tables_and_rows_are_chosen_not_summed(demo_mart):
     page = build_screening(demo_mart)
-    bands = page.views["bands"]
-    assert set(bands["stage"]) >= {ms.SLICE_ALL} and set(bands["location"]) >= {ms.SLICE_ALL, "urban"}
-    # one row per wave, slice and band: the page never needs to add cells up
-    assert not bands.duplicated(["wave_id", "stage", "location", "band"]).any()
-    assert isinstance(bands, pd.DataFrame)
+    assert set(page.views) == set(SCREENING_TABLES)
+    rows = _rows(dict(page.views))["bands"]
+    assert set(rows["stage"]) >= {ms.SLICE_ALL} and set(rows["location"]) >= {ms.SLICE_ALL, "urban"}
+    # one published row per wave, slice and band: the page never needs to add cells up
+    assert not rows.duplicated(["wave_id", "stage", "location", "band"]).any()
+    assert len(rows) == sum(len(page.views[t.name]) for t in ms.BANDS.values())

@@ -33,26 +33,36 @@ DIMENSIONS = (("stage", "学段"), ("grade", "年级"), ("gender", "性别"))
 """The breakdowns within one wave, in the order of the chart's panels."""
 
 
-def _levels(mart: Mart, tables: dict) -> pd.DataFrame:
-    """A quantity's four level tables as one frame, ``stage`` and ``location`` set to 「全部」 where not split."""
-    frames = []
-    for suffix, level in ms.LEVELS.items():
-        frame = mart.table(tables[suffix].name)
-        frames.append(frame.assign(**{c: ms.SLICE_ALL for c in ms.SLICE if c not in level}))
-    return pd.concat(frames, ignore_index=True)
+QUANTITIES = {
+    "bands": ms.BANDS,
+    "grade_bands": ms.GRADE_BANDS,
+    "gender_bands": ms.GENDER_BANDS,
+    "positive": ms.POSITIVE,
+    "coverage": ms.COVERAGE,
+    "invalid": ms.INVALID,
+}
+"""What the page draws, each published at the four levels of :data:`psychanalytics.mart.screening.LEVELS`."""
 
 
 def _views(mart: Mart) -> dict[str, pd.DataFrame]:
-    return {
-        "bands": _levels(mart, ms.BANDS),
-        "grade_bands": _levels(mart, ms.GRADE_BANDS),
-        "gender_bands": _levels(mart, ms.GENDER_BANDS),
-        "positive": _levels(mart, ms.POSITIVE),
-        "coverage": _levels(mart, ms.COVERAGE),
-        "invalid": _levels(mart, ms.INVALID),
-        "funnel": mart.table(ms.FUNNEL.name),
-        "funnel_district": mart.table(ms.FUNNEL_DISTRICT.name),
-    }
+    """Every mart table the page shows, by its name."""
+    names = [table.name for tables in QUANTITIES.values() for table in tables.values()]
+    return {name: mart.table(name) for name in (*names, ms.FUNNEL.name, ms.FUNNEL_DISTRICT.name)}
+
+
+def _rows(views: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each quantity's four level tables as one frame of rows to choose from (``stage``, ``location``: 「全部」
+    where the table does not split by it), and the funnel's two tables; nothing is added up."""
+    rows = {}
+    for quantity, tables in QUANTITIES.items():
+        rows[quantity] = pd.concat(
+            [
+                views[tables[suffix].name].assign(**{c: ms.SLICE_ALL for c in ms.SLICE if c not in level})
+                for suffix, level in ms.LEVELS.items()
+            ],
+            ignore_index=True,
+        )
+    return rows | {"funnel": views[ms.FUNNEL.name], "funnel_district": views[ms.FUNNEL_DISTRICT.name]}
 
 
 def _slice(frame: pd.DataFrame, stage: str, location: str) -> pd.DataFrame:
@@ -291,7 +301,8 @@ def _notes() -> list[tuple[str, str]]:
 
 
 def _body(mart: Mart):
-    views = _views(mart)
+    published = _views(mart)
+    views = _rows(published)
     waves = views["positive"].drop_duplicates("wave_id").sort_values("window_start", kind="stable")
     wave_options = [(vs.group_name("wave", w), w) for w in waves["wave_id"]]
     state = {
@@ -327,7 +338,7 @@ def _body(mart: Mart):
         ],
         layout=widgets.Layout(flex_flow="row wrap"),
     )
-    return [bar, box], views, {"notes": _notes(), "specs": (ms.SCREENING_INSTRUMENT,), "filters": filters,
+    return [bar, box], published, {"notes": _notes(), "specs": (ms.SCREENING_INSTRUMENT,), "filters": filters,
                                "charts": box}  # fmt: skip
 
 
@@ -350,11 +361,13 @@ def build_screening(mart: str | Path | Mart | None = None) -> LeaderPage:
     Returns
     -------
     LeaderPage
-        ``views``: the published rows behind every number (``bands``,
-        ``grade_bands``, ``gender_bands``, ``positive``, ``coverage``,
-        ``invalid``: the four levels of each as one frame; ``funnel``,
-        ``funnel_district``); ``filters``: the three dropdowns; ``charts``: the
-        box they redraw. A mart that cannot be read gives the page saying so.
+        ``views``: every mart table behind a number, by name (the four levels
+        of ``screening_bands``, ``screening_grade_bands``,
+        ``screening_gender_bands``, ``screening_positive``,
+        ``screening_coverage``, ``screening_invalid``; ``screening_funnel``,
+        ``screening_funnel_district``); ``filters``: the three dropdowns;
+        ``charts``: the box they redraw. A mart that cannot be read gives the
+        page saying so.
 
     Examples
     --------
