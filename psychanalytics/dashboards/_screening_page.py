@@ -29,7 +29,7 @@ SCREENING_TITLE = ("心理普测", "Screening")
 SLICE_WORDS = {"stage": ("全部学段", "all stages"), "location": ("城区与乡镇", "urban and township")}
 """What 「全部」 reads in each filter."""
 LOCATION_ORDER = ("urban", "township")
-DIMENSIONS = (("stage", "学段"), ("grade", "年级"), ("gender", "性别"))
+DIMENSIONS = (("stage", "学段"), ("grade", "年级（全区）"), ("gender", "性别（全区）"))
 """The breakdowns within one wave, in the order of the chart's panels."""
 
 
@@ -41,7 +41,8 @@ QUANTITIES = {
     "coverage": ms.COVERAGE,
     "invalid": ms.INVALID,
 }
-"""What the page draws, each published at the four levels of :data:`psychanalytics.mart.screening.LEVELS`."""
+"""What the page draws, each published at levels of :data:`psychanalytics.mart.screening.LEVELS` (grade and
+gender: the district only)."""
 
 
 def _views(mart: Mart) -> dict[str, pd.DataFrame]:
@@ -57,8 +58,8 @@ def _rows(views: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     for quantity, tables in QUANTITIES.items():
         rows[quantity] = pd.concat(
             [
-                views[tables[suffix].name].assign(**{c: ms.SLICE_ALL for c in ms.SLICE if c not in level})
-                for suffix, level in ms.LEVELS.items()
+                views[table.name].assign(**{c: ms.SLICE_ALL for c in ms.SLICE if c not in ms.LEVELS[suffix]})
+                for suffix, table in tables.items()
             ],
             ignore_index=True,
         )
@@ -139,7 +140,7 @@ def _within_wave(views: dict, wave: str | None, stage: str, location: str) -> pd
     order = {v: i for i, v in enumerate(STAGE_WORDS)}
     parts = [by_stage.assign(group=by_stage["stage"], rank=by_stage["stage"].map(order))]
     for column, name in (("grade", "grade_bands"), ("gender", "gender_bands")):
-        rows = _slice(views[name], stage, location)
+        rows = _slice(views[name], ms.SLICE_ALL, ms.SLICE_ALL)  # published for the district only
         rows = rows[(rows["wave_id"] == wave) & rows[column].notna()]
         parts.append(rows.assign(group=rows[column], rank=rows[column]))
     frames = []

@@ -28,13 +28,16 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import partial
 
+import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from psychanalytics import screening
-from psychanalytics.mart._registry import MartTable, register
+from psychanalytics.mart._registry import TABLES, MartTable, register
 from psychanalytics.privacy import PROTECTED_MARKER, LeaderView
 from psychanalytics.privacy.suppression import suppress_complementary
 from psychanalytics.store import queries
@@ -49,6 +52,9 @@ UNKNOWN = "unknown"
 """The stage and location of students the store has no enrolment for that year."""
 LEVELS = {"": (), "_stage": ("stage",), "_location": ("location",), "_stage_location": ("stage", "location")}
 """Table-name suffix → the columns a level splits by."""
+DISTRICT_ONLY = {"": ()}
+"""The levels of the grade and gender tables: the district only. By stage and location as well, their sums
+across the levels let an exact solver recover hidden cells that no single relation gives away (decision 80)."""
 LOCATION_GROUPS = {"urban": "urban", "township_central": "township", "township": "township"}
 """城乡 as the page's filter has it: a school's location, 乡镇中心 with 乡镇."""
 FUNNEL_OVERDISPERSION_FROM = 3
@@ -75,22 +81,29 @@ def _located(frame: pd.DataFrame, level: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
-def _with_waves(engine, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (a ``wave`` column) with the wave's id, label and first day, in wave order."""
-    out = _waves(engine).merge(frame.rename(columns={"wave": "wave_id"}), on="wave_id", how="inner")
+def _with_waves(waves: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a ``wave`` column) with the wave's id, label and first day (:func:`_waves`), in wave order."""
+    out = waves.merge(frame.rename(columns={"wave": "wave_id"}), on="wave_id", how="inner")
     return out.reset_index(drop=True)
 
 
-def _bands(engine, *, level: tuple[str, ...], by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Valid sheets in each band per wave, ``level`` and ``by``: the counts of a group add up to its ``n``."""
-    counts = sq.band_counts(
-        engine, instrument=SCREENING_INSTRUMENT, scale=SCREENING_SCALE, by=("wave", *level, *by)
+def _band_source(engine) -> pd.DataFrame:
+    """Valid PHQ-9 sheets per band in the finest cells every band table sums (one query per publication)."""
+    return sq.band_counts(
+        engine,
+        instrument=SCREENING_INSTRUMENT,
+        scale=SCREENING_SCALE,
+        by=("wave", "stage", "location", "grade", "gender"),
     )
+
+
+def _bands(source, waves, *, level: tuple[str, ...], by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Valid sheets in each band per wave, ``level`` and ``by``: the counts of a group add up to its ``n``."""
     columns = [*WAVE, *level, *by, "instrument", "scale", "band", "band_rank", "count", "n", "proportion"]
-    if counts.empty:
+    if source.empty:
         return pd.DataFrame(columns=columns)
     keys = ["wave", *level, *by]
-    cells = _located(counts, level).groupby([*keys, "band", "band_rank"], dropna=False)["count"].sum()
+    cells = _located(source, level).groupby([*keys, "band", "band_rank"], dropna=False)["count"].sum()
     cells = cells.reset_index()
     cells["n"] = cells.groupby(keys, dropna=False)["count"].transform("sum")
     cells = cells.assign(
@@ -98,21 +111,27 @@ def _bands(engine, *, level: tuple[str, ...], by: tuple[str, ...] = ()) -> pd.Da
         scale=SCREENING_SCALE,
         proportion=cells["count"] / cells["n"].where(cells["n"] > 0),
     )
-    return _with_waves(engine, cells)[columns]
+    return _with_waves(waves, cells)[columns]
 
 
-def _positive(engine, *, level: tuple[str, ...]) -> pd.DataFrame:
+def _positive_source(engine) -> pd.DataFrame:
+    """Screen-positive students (the spec's rule) per wave and school, with the school's stage and location."""
+    return sq.screen_positive_counts(
+        engine, instrument=SCREENING_INSTRUMENT, by=("wave", "school", "stage", "location")
+    )
+
+
+def _positive(source, waves, *, level: tuple[str, ...]) -> pd.DataFrame:
     """Screen-positive and screen-negative students per wave and ``level``, the rates with Wilson intervals.
 
     Both parts of each group are rows (``result``), so the students *not*
     screen-positive are protected as the positive are (a group where nearly
     everyone screened positive).
     """
-    counts = sq.screen_positive_counts(engine, instrument=SCREENING_INSTRUMENT, by=("wave", "school", *level))
     columns = [*WAVE, *level, "result", "count", "n", "proportion", "low", "high"]
-    if counts.empty:
+    if source.empty:
         return pd.DataFrame(columns=columns)
-    cells = _located(counts, level).assign(school=counts["school"].fillna(UNKNOWN))  # unenrolled: one cluster
+    cells = _located(source, level).assign(school=source["school"].fillna(UNKNOWN))  # unenrolled: a cluster
     rates = screening.prevalence(cells, by=("wave", *level), cluster="school", method="wilson")
     rates = rates[rates["n"] > 0]
     positive = rates[["wave", *level, "count", "n", "proportion", "low", "high"]].assign(result="positive")
@@ -124,7 +143,7 @@ def _positive(engine, *, level: tuple[str, ...]) -> pd.DataFrame:
         high=1 - positive["low"],
     )
     both = pd.concat([positive, negative], ignore_index=True).sort_values(["wave", *level, "result"])
-    return _with_waves(engine, both)[columns]
+    return _with_waves(waves, both)[columns]
 
 
 def _funnels(engine) -> list[tuple[str, pd.DataFrame, screening.FunnelResult]]:
@@ -166,7 +185,7 @@ def _funnel(engine) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True).merge(sq.school_names(engine), on="school", how="left")
     out = out.assign(location=out["location"].map(LOCATION_GROUPS))
-    return _with_waves(engine, out)[columns]
+    return _with_waves(_waves(engine), out)[columns]
 
 
 def _funnel_district(engine) -> pd.DataFrame:
@@ -187,42 +206,179 @@ def _funnel_district(engine) -> pd.DataFrame:
     ]
     if not rows:
         return pd.DataFrame(columns=columns)
-    return _with_waves(engine, pd.DataFrame(rows))[columns]
+    return _with_waves(_waves(engine), pd.DataFrame(rows))[columns]
 
 
-def _coverage(engine, *, level: tuple[str, ...], part: str) -> pd.DataFrame:
+def _coverage_source(engine) -> pd.DataFrame:
+    """Students enrolled (grades screened), screened and with an invalid PHQ-9 sheet, per wave, stage, location."""
+    return sq.coverage_counts(engine, instrument=SCREENING_INSTRUMENT, by=("wave", "stage", "location"))
+
+
+def _coverage(source, waves, *, level: tuple[str, ...], part: str) -> pd.DataFrame:
     """``part="screened"``: students with a sheet of those enrolled in the grades screened; ``"invalid"``:
     invalid or unscoreable sheets (lie scale, unscoreable, the platform's 无效) of those sheets."""
-    counts = sq.coverage_counts(engine, instrument=SCREENING_INSTRUMENT, by=("wave", *level))
     columns = [*WAVE, *level, "count", "n", "proportion"]
-    if counts.empty:
+    if source.empty:
         return pd.DataFrame(columns=columns)
     parts = ["enrolled", "screened", "invalid"]
-    cells = _located(counts, level).groupby(["wave", *level], dropna=False)[parts].sum().reset_index()
+    cells = _located(source, level).groupby(["wave", *level], dropna=False)[parts].sum().reset_index()
     numerator, denominator = {"screened": ("screened", "enrolled"), "invalid": ("invalid", "screened")}[part]
     cells = cells.assign(count=cells[numerator], n=cells[denominator])
     cells["proportion"] = cells["count"] / cells["n"].where(cells["n"] > 0)
-    return _with_waves(engine, cells)[columns]
+    return _with_waves(waves, cells)[columns]
+
+
+@dataclass(eq=False)
+class Family:
+    """Tables counting one population at several levels, protected together (:class:`PartsTable`).
+
+    ``source(engine)`` is the one query of the finest cells; each member makes
+    its table from it (``members``: name → ``make(source, waves)``). A row
+    whose split column (``dims``) is absent from its table is that column's
+    total (「全部」); ``inner`` names a cell within its group (band, result).
+    """
+
+    name: str
+    source: Callable[[sa.Engine], pd.DataFrame]
+    dims: tuple[str, ...]
+    inner: tuple[str, ...]
+    members: dict[str, Callable] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict, repr=False)
+
+    def raw(self, engine) -> dict[str, pd.DataFrame]:
+        """Every member's counts; the same frames while the store's counts stay the same."""
+        source, waves = self.source(engine), _waves(engine)
+        kept = self.cache.get("source")
+        if kept is None or not (kept[0].equals(source) and kept[1].equals(waves)):
+            made = {name: make(source, waves) for name, make in self.members.items()}
+            self.cache.clear()
+            self.cache["source"] = (source, waves, made)
+        return self.cache["source"][2]
+
+    def protected(self, raw: dict[str, pd.DataFrame], min_cell: int) -> dict[str, pd.DataFrame]:
+        """The members' leader views, then hidden further together (:func:`_hide_together`); cached per threshold."""
+        if self.cache.get("protected", (None,))[0] != min_cell:
+            views = {
+                name: MartTable.view(TABLES[name], frame, min_cell=min_cell) for name, frame in raw.items()
+            }
+            cells = _hide_together(self, raw, {name: view.cells for name, view in views.items()}, min_cell)
+            self.cache["protected"] = (
+                min_cell,
+                {name: replace(views[name], cells=c) for name, c in cells.items()},
+            )
+        return self.cache["protected"][1]
+
+
+def _hide_together(family: Family, raw: dict, cells: dict, min_cell: int) -> dict[str, pd.DataFrame]:
+    """Hide further cells until no relation among the family's tables gives a hidden one away.
+
+    Relations: for each split column, the parts (its values) and their total
+    (the row of a coarser table, 「全部」); within each table group, the cells
+    and the group's ``n``. Where a relation's total is shown and its hidden
+    parts are one, or hold fewer than ``min_cell`` together, or where its total
+    is hidden and every part shown (the total would be their sum), the smallest
+    shown part is hidden too (the total itself when it has one part: a stage
+    in one location) — until nothing changes. The same complementary
+    rule as :func:`psychanalytics.privacy.suppression.suppress_complementary`,
+    across tables. Interim: ``privacy.linked`` will do this for the whole mart.
+    """
+    columns = ["wave_id", *family.dims, *family.inner]
+    parts = []
+    for name, frame in cells.items():
+        part = frame.assign(table_=name, row_=range(len(frame)), value_=raw[name]["count"].to_numpy())
+        parts.append(part.assign(**{d: SLICE_ALL for d in family.dims if d not in part.columns}))
+    rows = pd.concat(parts, ignore_index=True)
+    if rows.empty:
+        return dict(cells)
+    text = rows[columns].map(_key_text)
+    hidden = rows["suppressed"].to_numpy(dtype=bool).copy()
+    value = rows["value_"].to_numpy(dtype=float)
+    relations = []
+    for d in family.dims:
+        key = text.drop(columns=d).agg("|".join, axis=1)
+        total = text[d].eq(SLICE_ALL)
+        totals = dict(zip(key[total], rows.index[total], strict=True))
+        for k, members in rows.index[~total].groupby(key[~total].to_numpy()).items():
+            relations.append((members.to_numpy(), totals.get(k)))
+    if family.inner:  # within a table's group: its cells add up to its n (a virtual row: known unless small)
+        group = rows[["table_"]].join(text.drop(columns=list(family.inner))).agg("|".join, axis=1)
+        for members in rows.index.groupby(group.to_numpy()).values():
+            n = float(raw_n(rows, raw, members[0]))
+            value = np.append(value, n)
+            hidden = np.append(hidden, n < min_cell)
+            relations.append((members.to_numpy(), len(value) - 1))
+    real = len(rows)  # indices at or past it are the groups' n: shown or not, never hidden here
+    changed = True
+    while changed:
+        changed = False
+        for members, total in relations:
+            part_hidden = hidden[members]
+            if total is not None and hidden[total]:
+                exposed = not part_hidden.any()  # every part shown: the hidden total is their sum
+            elif part_hidden.any():
+                known = value[members].sum() if total is None else value[total]
+                rest = known - value[members][~part_hidden].sum()
+                exposed = part_hidden.sum() == 1 or rest < min_cell
+            else:
+                exposed = False
+            if not exposed:
+                continue
+            shown = members[~part_hidden]
+            if len(shown):
+                hidden[shown[np.argmin(value[shown])]] = True
+            elif total is not None and total < real:  # the part is the total (one stage in one location)
+                hidden[total] = True
+            else:
+                continue
+            changed = True
+    out = {}
+    for name, frame in cells.items():
+        mask = hidden[:real][rows["table_"].eq(name).to_numpy()] & ~frame["suppressed"].to_numpy(dtype=bool)
+        estimates = ("proportion", "low", "high", *TABLES[name].policy.get("estimates", ()))
+        blank = {c: frame[c].mask(mask) for c in ("count", *estimates) if c in frame.columns}
+        marker = frame["marker"].mask(mask, PROTECTED_MARKER)
+        out[name] = frame.assign(**blank, suppressed=frame["suppressed"] | mask, marker=marker)
+    return out
+
+
+def _key_text(value) -> str:
+    """A label as text, the same in every table: grade 7 whether stored as 7 or 7.0, a missing one ``?``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "?"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def raw_n(rows: pd.DataFrame, raw: dict, index: int) -> int:
+    """The true ``n`` of the group of ``rows``'s row ``index`` (its table's count, not the blanked one)."""
+    return raw[rows.at[index, "table_"]]["n"].iloc[rows.at[index, "row_"]]
 
 
 @dataclass(frozen=True)
 class PartsTable(MartTable):
     """A mart table whose rows are also the parts of totals other tables publish (a stage of the district).
 
-    ``relations`` lists, for each such total, the columns naming it: the rows
-    sharing their values add up to a count published elsewhere (assumed known,
-    whether shown there or not). After the table's own policy, the
-    complementary pass of :mod:`psychanalytics.privacy.suppression` runs on
-    each relation and on the table's ``by`` groups until nothing changes, so a
-    hidden part is never the only unknown of a sum (nor are the unknowns fewer
-    than ``min_cell`` together). Interim: the mart's linked pass over every
-    table (``privacy.linked``) supersedes it once these tables declare their
-    populations (DESIGN.md decision 80).
+    A member of a :class:`Family` is protected with its family: its counts
+    and those of the other levels, hidden further together
+    (:func:`_hide_together`), so a hidden cell is neither the only unknown of
+    a relation nor recoverable as a sum from another level. Otherwise (the
+    funnel), ``relations`` lists the columns naming totals published
+    elsewhere (assumed known): after the table's policy, the complementary
+    pass of :mod:`psychanalytics.privacy.suppression` runs on each and on
+    the ``by`` groups until nothing changes. Interim: the mart's linked pass
+    over every table (``privacy.linked``) supersedes both once these tables
+    declare their populations (DESIGN.md decision 80).
     """
 
     relations: tuple[tuple[str, ...], ...] = ()
+    family: Family | None = None
 
     def view(self, frame: pd.DataFrame, *, min_cell: int) -> LeaderView | None:
+        if self.family is not None:
+            raw = self.family.cache.get("source", (None, None, {}))[2]
+            if raw.get(self.name) is frame:
+                return self.family.protected(raw, min_cell)[self.name]
         view = super().view(frame, min_cell=min_cell)
         cells = view.cells
         estimates = ("proportion", "low", "high", *self.policy.get("estimates", ()))
@@ -241,24 +397,28 @@ class PartsTable(MartTable):
         return replace(view, cells=cells.assign(marker=marker))
 
 
+def _family_member(engine, *, family: Family, name: str) -> pd.DataFrame:
+    return family.raw(engine)[name]
+
+
 def _register_levels(
+    family: Family,
     name: str,
     title_zh: str,
     title_en: str,
-    build,
+    make,
     *,
     by: tuple[str, ...] | None,
-    inner: tuple[str, ...],
     labels: tuple[str, ...] = (),
+    levels: dict[str, tuple[str, ...]] = LEVELS,
 ) -> dict[str, MartTable]:
-    """One table of a quantity per level (:data:`LEVELS`); returns them by level suffix.
+    """One table of a quantity per level (:data:`LEVELS`), members of ``family``; returns them by suffix.
 
-    ``by`` splits every level further (grade), ``inner`` names the columns of
-    a cell within its group (band); each split column makes the rows parts of
-    a total published by a coarser table (:class:`PartsTable`).
+    ``by`` splits every level further (grade); each split column makes the
+    rows parts of a total another member publishes (:class:`PartsTable`).
     """
     tables = {}
-    for suffix, level in LEVELS.items():
+    for suffix, level in levels.items():
         words = {
             (): ("", ""),
             ("stage",): ("按学段", "by stage"),
@@ -268,69 +428,78 @@ def _register_levels(
         policy = {"labels": (*labels, *(("location",) if "location" in level else ()))}
         if by is not None:
             policy["by"] = ("wave_id", *level, *by)
-        cell = ("wave_id", *level, *(by or ()), *inner)
+        cell = ("wave_id", *level, *(by or ()), *family.inner)
         split = (*level, *(by or ()))
+        family.members[f"{name}{suffix}"] = partial(make, level=level)
         tables[suffix] = register(
             PartsTable(
                 f"{name}{suffix}",
                 f"{title_zh}{'（' + zh + '）' if zh else ''}",
                 f"{title_en}{', ' + en if en else ''}",
-                partial(build, level=level),
+                partial(_family_member, family=family, name=f"{name}{suffix}"),
                 policy,
                 relations=tuple(tuple(c for c in cell if c != column) for column in split),
+                family=family,
             )
         )
     return tables
 
 
+BAND_FAMILY = Family("bands", _band_source, ("stage", "location", "grade", "gender"), ("band",))
+POSITIVE_FAMILY = Family("positive", _positive_source, SLICE, ("result",))
+SCREENED_FAMILY = Family("screened", _coverage_source, SLICE, ())
+INVALID_FAMILY = Family("invalid", _coverage_source, SLICE, ())
+
 BANDS = _register_levels(
+    BAND_FAMILY,
     "screening_bands",
     "各次普测 PHQ-9 风险等级人数",
     "PHQ-9 score bands per wave",
     _bands,
     by=(),
-    inner=("band",),
 )
 GRADE_BANDS = _register_levels(
+    BAND_FAMILY,
     "screening_grade_bands",
     "各次普测各年级 PHQ-9 风险等级人数",
     "PHQ-9 score bands per wave and grade",
     partial(_bands, by=("grade",)),
     by=("grade",),
-    inner=("band",),
+    levels=DISTRICT_ONLY,
 )
 GENDER_BANDS = _register_levels(
+    BAND_FAMILY,
     "screening_gender_bands",
     "各次普测分性别 PHQ-9 风险等级人数",
     "PHQ-9 score bands per wave and gender",
     partial(_bands, by=("gender",)),
     by=("gender",),
-    inner=("band",),
+    levels=DISTRICT_ONLY,
 )
 POSITIVE = _register_levels(
+    POSITIVE_FAMILY,
     "screening_positive",
     "各次普测 PHQ-9 筛查阳性与阴性人数、筛查阳性率（含置信区间）",
     "PHQ-9 screen-positive and negative students per wave, rate with interval",
     _positive,
     by=(),
-    inner=("result",),
     labels=("result",),
 )
 COVERAGE = _register_levels(
+    SCREENED_FAMILY,
     "screening_coverage",
     "各次普测 PHQ-9 受测人数与应测人数",
     "students screened with PHQ-9 of those enrolled in the grades screened",
     partial(_coverage, part="screened"),
     by=None,
-    inner=(),
 )
 INVALID = _register_levels(
+    INVALID_FAMILY,
     "screening_invalid",
     "各次普测 PHQ-9 无效问卷份数",
     "invalid or unscoreable PHQ-9 sheets per wave",
     partial(_coverage, part="invalid"),
     by=None,
-    inner=(),
 )
 FUNNEL = register(
     PartsTable(
