@@ -154,6 +154,21 @@ def test_no_hidden_cell_can_be_solved_from_the_published_sums(family, demo_mart,
         published.close()
 
 
+def test_screened_and_invalid_are_hidden_together(small_district, demo_mart):
+    """Students screened = valid sheets (the bands' n, shown) + invalid sheets: either gives the other away."""
+    checked = 0
+    for path in (demo_mart, small_district[1]):
+        published = mart.Mart(path)
+        for suffix, level in ms.LEVELS.items():
+            keys = ["wave_id", *level]
+            screened = published.table("screening_coverage" + suffix).set_index(keys)["count"]
+            invalid = published.table("screening_invalid" + suffix).set_index(keys)["count"]
+            assert screened.isna().equals(invalid.reindex(screened.index).isna()), (path, suffix)
+            checked += int(invalid.isna().sum())
+        published.close()
+    assert checked > 0
+
+
 def test_each_level_table_has_one_set_of_dimensions(demo_mart):
     published = mart.Mart(demo_mart)
     for suffix, level in ms.LEVELS.items():

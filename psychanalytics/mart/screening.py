@@ -243,6 +243,7 @@ class Family:
     dims: tuple[str, ...]
     inner: tuple[str, ...]
     members: dict[str, Callable] = field(default_factory=dict)
+    tied: tuple[str, ...] = ()
     cache: dict = field(default_factory=dict, repr=False)
 
     def raw(self, engine) -> dict[str, pd.DataFrame]:
@@ -282,10 +283,15 @@ def _hide_together(family: Family, raw: dict, cells: dict, min_cell: int) -> dic
     rule as :func:`psychanalytics.privacy.suppression.suppress_complementary`,
     across tables. Interim: ``privacy.linked`` will do this for the whole mart.
     """
-    columns = ["wave_id", *family.dims, *family.inner]
+    columns = ["quantity_", "wave_id", *family.dims, *family.inner]
     parts = []
     for name, frame in cells.items():
-        part = frame.assign(table_=name, row_=range(len(frame)), value_=raw[name]["count"].to_numpy())
+        quantity = name.removesuffix(
+            next(x for x in sorted(LEVELS, key=len, reverse=True) if name.endswith(x))
+        )
+        part = frame.assign(
+            table_=name, quantity_=quantity, row_=range(len(frame)), value_=raw[name]["count"].to_numpy()
+        )
         parts.append(part.assign(**{d: SLICE_ALL for d in family.dims if d not in part.columns}))
     rows = pd.concat(parts, ignore_index=True)
     if rows.empty:
@@ -308,9 +314,18 @@ def _hide_together(family: Family, raw: dict, cells: dict, min_cell: int) -> dic
             hidden = np.append(hidden, n < min_cell)
             relations.append((members.to_numpy(), len(value) - 1))
     real = len(rows)  # indices at or past it are the groups' n: shown or not, never hidden here
+    ties = []
+    if family.tied:
+        slice_key = text.drop(columns="quantity_").agg("|".join, axis=1)
+        tied = rows["quantity_"].isin(family.tied).to_numpy()
+        ties = [m.to_numpy() for m in rows.index[tied].groupby(slice_key[tied].to_numpy()).values()]
     changed = True
     while changed:
         changed = False
+        for members in ties:
+            if hidden[members].any() and not hidden[members].all():
+                hidden[members] = True
+                changed = True
         for members, total in relations:
             part_hidden = hidden[members]
             if total is not None and hidden[total]:
@@ -447,8 +462,9 @@ def _register_levels(
 
 BAND_FAMILY = Family("bands", _band_source, ("stage", "location", "grade", "gender"), ("band",))
 POSITIVE_FAMILY = Family("positive", _positive_source, SLICE, ("result",))
-SCREENED_FAMILY = Family("screened", _coverage_source, SLICE, ())
-INVALID_FAMILY = Family("invalid", _coverage_source, SLICE, ())
+COVERAGE_FAMILY = Family(
+    "coverage", _coverage_source, SLICE, (), tied=("screening_coverage", "screening_invalid")
+)
 
 BANDS = _register_levels(
     BAND_FAMILY,
@@ -486,7 +502,7 @@ POSITIVE = _register_levels(
     labels=("result",),
 )
 COVERAGE = _register_levels(
-    SCREENED_FAMILY,
+    COVERAGE_FAMILY,
     "screening_coverage",
     "各次普测 PHQ-9 受测人数与应测人数",
     "students screened with PHQ-9 of those enrolled in the grades screened",
@@ -494,7 +510,7 @@ COVERAGE = _register_levels(
     by=None,
 )
 INVALID = _register_levels(
-    INVALID_FAMILY,
+    COVERAGE_FAMILY,
     "screening_invalid",
     "各次普测 PHQ-9 无效问卷份数",
     "invalid or unscoreable PHQ-9 sheets per wave",
