@@ -305,9 +305,9 @@ def _body(mart: Mart):
     published = _views(mart)
     views = _rows(published)
     waves = views["positive"].drop_duplicates("wave_id").sort_values("window_start", kind="stable")
-    wave_options = [(vs.group_name("wave", w), w) for w in waves["wave_id"]]
+    wave_options = [(vs.group_name("wave", w), w) for w in waves["wave_id"]][::-1]  # the latest first
     state = {
-        "wave": wave_options[-1][1] if wave_options else None,
+        "wave": wave_options[0][1] if wave_options else None,
         "stage": ms.SLICE_ALL,
         "location": ms.SLICE_ALL,
     }
