@@ -67,6 +67,7 @@ __all__ = [
     "build_overview",
     "build_plan",
     "build_staffing",
+    "build_screening",
     "dashboards_dir",
     "figure_widget",
     "landing_html",
@@ -479,3 +480,4 @@ from psychanalytics.dashboards._crisis import build_crisis  # noqa: E402  (uses 
 from psychanalytics.dashboards._outcomes import build_outcomes  # noqa: E402  (uses _card above)
 from psychanalytics.dashboards._plan import build_plan  # noqa: E402
 from psychanalytics.dashboards._staffing import build_staffing  # noqa: E402  (uses _card above)
+from psychanalytics.dashboards._screening_page import build_screening  # noqa: E402  (uses _card above)

@@ -19,7 +19,7 @@ Examples
 True
 """
 
-from psychanalytics.mart import crisis, outcomes, overview, plan, staffing  # noqa: F401  (each registers its tables)
+from psychanalytics.mart import crisis, outcomes, overview, plan, screening, staffing  # noqa: F401  (each registers its tables)
 from psychanalytics.mart._publish import MANIFEST_TABLE, READER_ROLE, RULE, Publication, build_tables, publish
 from psychanalytics.mart._read import Mart, MartNotFoundError, open_mart
 from psychanalytics.mart._registry import TABLES, MartTable, register

@@ -39,7 +39,16 @@ from psychanalytics import instruments
 from psychanalytics.privacy import shown_text
 from psychanalytics.screening import FunnelResult, TrendResult
 from psychanalytics.screening._trends import GENDER_WORDS, STAGE_WORDS
-from psychanalytics.viz import _figure, _require, band_colours, band_label, bilingual, tick_label
+from psychanalytics.viz import (
+    _figure,
+    _require,
+    _share_of_n,
+    _values,
+    band_colours,
+    band_label,
+    bilingual,
+    tick_label,
+)
 
 __all__ = [
     "AXIS_WORDS",
@@ -54,6 +63,7 @@ __all__ = [
     "label_places",
     "score_histogram",
     "screen_positive_rule",
+    "share_bars",
     "transition_heatmap",
     "trend_lines",
 ]
@@ -242,13 +252,23 @@ def funnel_plot(
     """
     table = result.table
     _require(table, [by, "value", "position"], "funnel_plot")
+    if table.empty:  # no school to place (nor, perhaps, a centre line): the figure says so
+        return _figure(
+            title or bilingual("各校筛查阳性率漏斗图", "funnel plot of schools"),
+            bilingual("筛查人数", "students screened"),
+            bilingual("筛查阳性率（%）", "screen-positive rate (%)"),
+            height=520,
+            empty=True,
+        )
     denominator = table.columns[table.columns.get_loc("value") - 1]  # … numerator, denominator, value …
     proportion = result.kind == "proportion"
     scale = 100 if proportion else 1
     shown = _shown(table)
     sizes = table[denominator].to_numpy(dtype=float)
     grid = (
-        np.geomspace(max(sizes.min() * 0.8, 1e-3), sizes.max() * 1.15, 200) if len(sizes) else np.array([1.0])
+        np.geomspace(max(np.nanmin(sizes) * 0.8, 1e-3), np.nanmax(sizes) * 1.15, 200)
+        if np.isfinite(sizes).any()
+        else np.array([1.0])
     )
     limits = result.limits(grid)
     what = ("筛查阳性率", "screen-positive rate") if proportion else ("观察数/期望数", "observed / expected")
@@ -275,7 +295,11 @@ def funnel_plot(
         name=f"全区 {target_text}", hoverinfo="skip",
     )  # fmt: skip
     low = _low_coverage(table)
-    y_top = max(float(np.nanmax(table["value"])) if len(table) else 0.0, float(limits["ul998"].max())) * scale
+    drawn = table["value"].to_numpy(dtype=float)[shown]
+    y_top = (
+        max(float(np.nanmax(drawn)) if np.isfinite(drawn).any() else 0.0, float(limits["ul998"].max()))
+        * scale
+    )
     places = label_places(
         table[denominator], table["value"] * scale, [str(names.get(v, v)) if names else str(v) for v in table[by]],
         x_range=(0.0, float(grid[-1])), y_range=(0.0, y_top * 1.12),
@@ -735,4 +759,51 @@ def action_bars(
         )
     fig.update_layout(barmode="group")
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
+    return fig
+
+
+def share_bars(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    title: str,
+    y_title: str,
+    unit: str,
+    colour: str = SERIES_COLOURS[0],
+    template: str = "{:.0f}%",
+) -> go.Figure:
+    """A share per group as bars, each labelled with the share and ``count/n`` and ``unit`` (人, 份).
+
+    ``frame``: ``x``, ``count``, ``n``, ``proportion`` (a leader view: a
+    blanked share leaves no bar and its label reads the row's ``marker``), for
+    coverage (students screened of those enrolled) or invalid sheets (of the
+    sheets handed in).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"wave_label": ["2025年秋季普测"], "count": [2850], "n": [3000], "proportion": [0.95]})
+    >>> fig = share_bars(frame, x="wave_label", title="t", y_title="y", unit="人")
+    >>> fig.data[0].y, fig.data[0].text
+    ((95.0,), ('95%<br>2,850/3,000人',))
+    >>> hidden = frame.assign(count=pd.array([pd.NA], "Int64"), proportion=[float("nan")], marker=["<10"])
+    >>> [a.text for a in share_bars(hidden, x="wave_label", title="t", y_title="y", unit="人").layout.annotations]
+    ['<10']
+    """
+    _require(frame, [x, "count", "n", "proportion"], "share_bars")
+    fig = _figure(title, axis_title(x) if x in AXIS_WORDS else bilingual("普测批次", "screening wave"), y_title,
+                  empty=frame.empty)  # fmt: skip
+    if frame.empty:
+        return fig
+    ticks, texts = [tick_label(v, width=8) for v in frame[x].astype(str)], _share_of_n(frame, unit, template)
+    fig.add_bar(
+        x=ticks, y=_values(frame["proportion"], scale=100),
+        text=texts, textposition="outside", constraintext="none",
+        marker_color=colour, hovertemplate="%{x}: %{text}<extra></extra>", cliponaxis=False, name=y_title,
+    )  # fmt: skip
+    for label, text, value in zip(ticks, texts, frame["proportion"], strict=True):
+        if pd.isna(value):  # no bar: its marker (「<10」, 「*」) stands at the foot of where it would be
+            fig.add_annotation(x=label, y=0, text=text, yanchor="bottom", showarrow=False, font=dict(size=13))
+    top = float(np.nanmax(_values(frame["proportion"], scale=100) + [0.0]))
+    fig.update_yaxes(ticksuffix="%", range=[0, max(top * 1.25, 1.0)])
     return fig
