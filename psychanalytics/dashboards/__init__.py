@@ -479,5 +479,5 @@ from psychanalytics.dashboards import screening as screening  # noqa: E402  (it 
 from psychanalytics.dashboards._crisis import build_crisis  # noqa: E402  (uses _card above)
 from psychanalytics.dashboards._outcomes import build_outcomes  # noqa: E402  (uses _card above)
 from psychanalytics.dashboards._plan import build_plan  # noqa: E402
-from psychanalytics.dashboards._staffing import build_staffing  # noqa: E402  (uses _card above)
 from psychanalytics.dashboards._screening_page import build_screening  # noqa: E402  (uses _card above)
+from psychanalytics.dashboards._staffing import build_staffing  # noqa: E402  (uses _card above)
