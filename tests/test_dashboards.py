@@ -506,7 +506,10 @@ def _kernel_messages(url: str, kernel_id: str, sent: list[dict], wait: float) ->
         ws.close()
         return received
 
-    return asyncio.run(talk())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: Playwright's loop may be running in this one
+        return pool.submit(asyncio.run, talk()).result()
 
 
 def _request(msg_type: str, content: dict) -> dict:
