@@ -107,3 +107,24 @@ def test_partitions_in_this_process_give_the_same_answer(exported):
     pd.testing.assert_frame_equal(
         prevalence_partitions(None, out, wave=WAVE, instrument="phq9", min_cell=10), want
     )
+
+
+def test_export_refuses_another_key_and_a_folder_with_files(exported, tmp_path):
+    db, out = exported
+    wrong = tmp_path / "wrong.key"
+    wrong.write_bytes(b"another key, thirty-two bytes long!")
+    base = [sys.executable, "-m", "psychanalytics.cli", "export", "parquet", "--db", str(db)]
+    anchors = ["--anchor-file", str(tmp_path / "anchors.jsonl")]
+    refused = subprocess.run(
+        [*base, "--out", str(tmp_path / "new"), "--key-file", str(wrong), *anchors],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2 and "not this store's key" in refused.stderr
+    assert not (tmp_path / "new").exists()
+    key = tmp_path / "demo.key"
+    key.write_bytes(synth.DEMO_KEY)
+    again = subprocess.run(
+        [*base, "--out", str(out), "--key-file", str(key), *anchors], capture_output=True, text=True
+    )
+    assert again.returncode == 2 and "not empty" in again.stderr
