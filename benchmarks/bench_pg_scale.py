@@ -4,7 +4,8 @@ Loads the store of ``bench_screening.py`` (``--students`` students screened with
 every sheet with its score, validity row and item-9 flag) into PostgreSQL, refreshes planner
 statistics, times :func:`psychanalytics.store.queries.screening.screen_positive_counts` (school × grade ×
 gender × wave) against reading the same sheet rows into pandas, and prints ``EXPLAIN (ANALYZE,
-BUFFERS)`` of the statement the pushdown sends (captured from SQLAlchemy, parameters included).
+BUFFERS)`` of the statement the pushdown sends (captured from SQLAlchemy, parameters included), and of
+``cohort_counts`` (each side restricted to one wave).
 
 Usage::
 
@@ -83,6 +84,14 @@ def main(argv: list[str] | None = None) -> None:
         "\nEXPLAIN (ANALYZE, BUFFERS): screen_positive_counts by school x grade x gender x wave, whole store\n"
     )
     print(explain(engine, *whole[-1]))
+    pair = _captured(
+        engine,
+        lambda: sq.cohort_counts(
+            engine, instrument="phq9", by=("school",), waves=[bench_screening.WAVE_PAIR]
+        ),
+    )
+    print("\nEXPLAIN (ANALYZE, BUFFERS): cohort_counts of the two waves by school (one wave per side)\n")
+    print(explain(engine, *pair[-1]))
     engine.dispose()
 
 

@@ -46,10 +46,11 @@ except ImportError:  # run as a script: benchmarks/ is on sys.path
 
 BY = ("school", "grade", "gender", "wave")
 WAVES = (("2024-autumn", "2024-2025", 2024), ("2025-autumn", "2025-2026", 2025))
+WAVE_PAIR = (WAVES[0][0], WAVES[1][0])
 
 
-def build(path: Path, students: int, schools: int, seed: int = 1) -> None:
-    """A store of ``students`` students in ``schools`` schools, every one screened with PHQ-9 in both waves."""
+def build(path: Path | str, students: int, schools: int, seed: int = 1) -> None:
+    """A store (SQLite path or URL) of ``students`` students in ``schools`` schools, every one screened with PHQ-9 in both waves."""
     rng = np.random.default_rng(seed)
     engine = store.connect(path)
     store.create_all(engine)
@@ -61,7 +62,8 @@ def build(path: Path, students: int, schools: int, seed: int = 1) -> None:
     codes = np.array([b.code for b in bands], dtype=object)
     school_ids = np.char.mod("B%04d", np.arange(schools)).astype(object)
     with engine.begin() as conn:
-        conn.exec_driver_sql("PRAGMA cache_size = -262144")
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
         store.bulk_insert(
             conn, schema.school,
             pd.DataFrame({"school_id": school_ids, "name": school_ids, "stage": "senior", "location": "urban",
