@@ -144,7 +144,7 @@ def serve_and_time(
             process.wait()
 
 
-def dashboard_row(db: str | Path, repeat: int = 3) -> dict:
+def dashboard_row(db: str | Path, repeat: int = 3, *, size: str | None = None) -> dict:
     """Table row ``dashboard``: the overview page served by ``psychanalytics serve`` against bare Voila.
 
     Parameters
@@ -153,6 +153,8 @@ def dashboard_row(db: str | Path, repeat: int = 3) -> dict:
         A store (the demo district) for the dashboard to read.
     repeat : int
         Requests timed on each server.
+    size : str, optional
+        How big the store is, in words, for the table (default: the file's name).
 
     Returns
     -------
@@ -175,7 +177,7 @@ def dashboard_row(db: str | Path, repeat: int = 3) -> dict:
         "dashboard",
         "overview page: GET / until the last byte (kernel start + cells + HTML), psychanalytics serve",
         "bare one-cell notebook, python -m voila",
-        ours, base, ours_mb=ours_mb, base_mb=base_mb, size=f"store {Path(str(db)).name}",
+        ours, base, ours_mb=ours_mb, base_mb=base_mb, size=size or f"store {Path(str(db)).name}",
         rss="VmHWM of the server and its largest kernel (/proc), after the requests",
     )  # fmt: skip
 

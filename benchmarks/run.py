@@ -100,7 +100,11 @@ def run_group(group: str, sizes: dict, repeat: int) -> list[dict]:
             engine = store.connect(db)
             synth.build_demo(engine, students=sizes["students"])
             engine.dispose()
-            return [bench_dashboard.dashboard_row(db, repeat=repeat)]
+            return [
+                bench_dashboard.dashboard_row(
+                    db, repeat=repeat, size=f"demo district, {sizes['students']:,} students a year"
+                )
+            ]
     raise KeyError(group)
 
 
