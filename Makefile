@@ -37,12 +37,9 @@ lint: setup
 	$(BIN)/ruff check psychanalytics tests notebooks dashboards benchmarks
 	$(BIN)/ruff format --check psychanalytics tests
 
+# Every benchmark in one table (benchmarks/out/results.md and .json); docs/performance.md
 benchmark: setup
-	$(BIN)/python benchmarks/bench_scoring.py
-	$(BIN)/python benchmarks/bench_alpha.py
-	$(BIN)/python benchmarks/bench_import.py
-	$(BIN)/python benchmarks/bench_outcomes.py
-	$(BIN)/python benchmarks/bench_screening.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm

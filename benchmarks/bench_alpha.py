@@ -18,6 +18,11 @@ import argparse
 import os
 import time
 
+try:
+    from benchmarks import _measure
+except ImportError:  # run as a script: benchmarks/ is on sys.path
+    import _measure
+
 import numpy as np
 import pandas as pd
 import pingouin as pg
@@ -41,6 +46,31 @@ def _best(fn, repeat: int) -> tuple[float, float]:
         value = fn()
         times.append(time.perf_counter() - start)
     return min(times), value
+
+
+def rows(rows: int = 1_000_000, items: int = 100, repeat: int = 3, nan_rows: int | None = None) -> list[dict]:
+    """Table rows ``alpha`` (no NaN, the fast path) and ``alpha_pairwise`` (5 % NaN): ours against pingouin.
+
+    Both alphas must agree to 1e-9 first.
+    """
+    out = []
+    for name, n, nan_share in (
+        ("alpha", rows, 0.0),
+        ("alpha_pairwise", nan_rows or max(rows // 10, 1_000), 0.05),
+    ):
+        frame = _data(n, items, nan_share, seed=1)
+        gap = abs(cronbach_alpha(frame).alpha - pg.cronbach_alpha(frame)[0])
+        if not gap < 1e-9:
+            raise AssertionError(f"{name}: alpha differs from pingouin's by {gap}")
+        ours, ours_mb = _measure.timed(lambda d=frame: cronbach_alpha(d), repeat)
+        base, base_mb = _measure.timed(lambda d=frame: pg.cronbach_alpha(d), repeat)
+        kind = "no NaN" if not nan_share else "5 % NaN, pairwise"
+        out.append(
+            _measure.row(name, f"psychometrics.cronbach_alpha ({kind})", "pingouin.cronbach_alpha", ours, base,
+                         ours_mb=ours_mb, base_mb=base_mb, size=f"{n:,} x {items} float64")
+        )  # fmt: skip
+        del frame
+    return out
 
 
 def main(argv=None) -> None:

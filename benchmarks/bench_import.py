@@ -30,6 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    from benchmarks import _measure
+except ImportError:  # run as a script: benchmarks/ is on sys.path
+    import _measure
+
 ITEMS = 100
 
 
@@ -64,6 +69,65 @@ def _step(code: str) -> tuple[float, float, float, float | None]:
     return float(seconds), float(cpu), int(peak_kib) / 1024, float(before[-1]) if before else None
 
 
+def _steps(csv: Path, rows: int, score: bool, folder: Path) -> tuple[str, str, object]:
+    """The baseline's code, the text-typed read's code, and the importer's code for a new database."""
+    baseline = f"""
+import time, pyarrow.csv as c
+t, cpu = time.perf_counter(), time.process_time()
+c.read_csv({str(csv)!r})
+print(time.perf_counter() - t); print(time.process_time() - cpu)
+"""
+    as_text = f"""
+import time, pyarrow as pa, pyarrow.csv as c
+names = c.read_csv({str(csv)!r}, read_options=c.ReadOptions(skip_rows_after_names=1_000_000_000)).column_names
+t, cpu = time.perf_counter(), time.process_time()
+c.read_csv({str(csv)!r}, convert_options=c.ConvertOptions(column_types=dict.fromkeys(names, pa.string())))
+print(time.perf_counter() - t); print(time.process_time() - cpu)
+"""
+
+    def importer(run: int) -> str:
+        db = folder / f"bench{run}.sqlite"
+        return f"""
+import time
+from psychanalytics import ingest, store
+engine = store.connect({str(db)!r}); store.create_all(engine)
+read = []  # the importer reports half its progress once the file is read and checked
+def progress(done, total):
+    if done * 2 >= total and not read:
+        read.append(time.perf_counter())
+t, cpu = time.perf_counter(), time.process_time()
+r = ingest.import_file(engine, "screening", {str(csv)!r}, key=b"benchmark key, 32 bytes or more!",
+                       wave="2025-autumn", instrument="mht", score={score!r}, progress=progress)
+elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+assert r.stored == {rows}, r
+print(read[0] - t); print(elapsed); print(cpu)
+"""
+
+    return baseline, as_text, importer
+
+
+def rows(rows: int = 1_000_000, repeat: int = 3, score: bool = False) -> list[dict]:
+    """Table rows ``import_wall`` and ``import_cpu``: the import against ``pyarrow.csv.read_csv``.
+
+    Each run is a fresh interpreter (its own peak ``ru_maxrss``); every import goes into a new database.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = write_file(Path(tmp) / "wave.csv", rows)
+        baseline, _, importer = _steps(csv, rows, score, Path(tmp))
+        base = [_step(baseline) for _ in range(repeat)]
+        ours = [_step(importer(run)) for run in range(repeat)]
+        size = f"{rows:,} x {ITEMS} items CSV ({csv.stat().st_size / 1e6:,.0f} MB)"
+    what = "ingest.import_file of an MHT wave into SQLite" + (" (scored)" if score else " (responses only)")
+    peaks = {"ours_mb": max(r[2] for r in ours), "base_mb": max(r[2] for r in base)}
+    rss = "ru_maxrss of each run's own interpreter (worst run)"
+    return [
+        _measure.row("import_wall", what + ", wall time", "pyarrow.csv.read_csv (wall)",
+                     [r[0] for r in ours], [r[0] for r in base], size=size, rss=rss, **peaks),
+        _measure.row("import_cpu", what + ", CPU time of all threads", "pyarrow.csv.read_csv (CPU)",
+                     [r[1] for r in ours], [r[1] for r in base], size=size, rss=rss, **peaks),
+    ]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -74,42 +138,12 @@ def main(argv: list[str] | None = None) -> dict:
         started = time.perf_counter()
         csv = write_file(tmp / "wave.csv", args.rows)
         written = time.perf_counter() - started
-        baseline = f"""
-import time, pyarrow.csv as c
-t, cpu = time.perf_counter(), time.process_time()
-c.read_csv({str(csv)!r})
-print(time.perf_counter() - t); print(time.process_time() - cpu)
-"""
-        as_text = f"""
-import time, pyarrow as pa, pyarrow.csv as c
-names = c.read_csv({str(csv)!r}, read_options=c.ReadOptions(skip_rows_after_names=1_000_000_000)).column_names
-t, cpu = time.perf_counter(), time.process_time()
-c.read_csv({str(csv)!r}, convert_options=c.ConvertOptions(column_types=dict.fromkeys(names, pa.string())))
-print(time.perf_counter() - t); print(time.process_time() - cpu)
-"""
-
-        def importer(db: Path) -> str:
-            return f"""
-import time
-from psychanalytics import ingest, store
-engine = store.connect({str(db)!r}); store.create_all(engine)
-read = []  # the importer reports half its progress once the file is read and checked
-def progress(done, total):
-    if done * 2 >= total and not read:
-        read.append(time.perf_counter())
-t, cpu = time.perf_counter(), time.process_time()
-r = ingest.import_file(engine, "screening", {str(csv)!r}, key=b"benchmark key, 32 bytes or more!",
-                       wave="2025-autumn", instrument="mht", score={args.score!r}, progress=progress)
-elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
-assert r.stored == {args.rows}, r
-print(read[0] - t); print(elapsed); print(cpu)
-"""
-
+        baseline, as_text, importer = _steps(csv, args.rows, args.score, tmp)
         # best of three for every step, each import into a new database (the machine is noisy)
         fastest = itemgetter(0)
         base_s, base_cpu, base_mb, _ = min((_step(baseline) for _ in range(3)), key=fastest)
         text_s = min(_step(as_text)[0] for _ in range(3))
-        runs = [_step(importer(tmp / f"bench{run}.sqlite")) for run in range(3)]
+        runs = [_step(importer(run)) for run in range(3)]
         import_s, import_cpu, _, read_s = min(runs, key=fastest)
         import_mb = max(run[2] for run in runs)  # memory: the worst run, not the fastest
         result = {

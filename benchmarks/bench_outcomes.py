@@ -34,6 +34,11 @@ import pandas as pd
 
 from psychanalytics.outcomes import reliable_change
 
+try:
+    from benchmarks import _measure
+except ImportError:  # run as a script: benchmarks/ is on sys.path
+    import _measure
+
 
 def _pairs(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
@@ -99,6 +104,41 @@ print(json.dumps({{"seconds": {seconds}, "peak_mb": resource.getrusage(resource.
 def _subprocess(code: str) -> dict:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def rows(
+    pairs: int = 1_000_000, students: int = 100_000, schools: int = 40, classes: int = 1_000, repeat: int = 3
+) -> list[dict]:
+    """Table rows ``reliable_change`` (against bare NumPy) and ``mixedlm`` (against statsmodels' formula
+    interface, one fit per run, each in its own interpreter); the fits' estimates must agree to 1e-4."""
+    pre, post = _pairs(pairs)
+    ours, ours_mb = _measure.timed(lambda: reliable_change(pre, post, reliability=0.85, cutoff=10.0), repeat)
+    base, base_mb = _measure.timed(lambda: _numpy_rci(pre, post, 0.85), repeat)
+    out = [
+        _measure.row("reliable_change", "outcomes.reliable_change (RCI, 5 categories, summary table)",
+                     "bare NumPy RCI + 3 categories", ours, base, ours_mb=ours_mb, base_mb=base_mb,
+                     size=f"{pairs:,} pre/post pairs"),
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "district.parquet")
+        district(students, schools, classes).to_parquet(path)
+        load = _LOAD.format(path=path)
+        report = _REPORT.format(seconds="seconds", estimates="estimates")
+        fits = [_subprocess(load + _OURS + report) for _ in range(repeat)]
+        formula = [_subprocess(load + _FORMULA + report) for _ in range(repeat)]
+    gap = np.max(np.abs(np.array(fits[0]["estimates"]) - np.array(formula[0]["estimates"])))
+    if not gap < 1e-4:
+        raise AssertionError(f"mixed_model and statsmodels' formula fit differ by {gap}")
+    out.append(
+        _measure.row("mixedlm", "outcomes.mixed_model, random intercepts for schools and classes",
+                     "statsmodels MixedLM.from_formula (vc_formula)", [f["seconds"] for f in fits],
+                     [f["seconds"] for f in formula], ours_mb=max(f["peak_mb"] for f in fits),
+                     base_mb=max(f["peak_mb"] for f in formula),
+                     size=f"{students:,} students, {schools} schools, {classes:,} classes",
+                     rss="ru_maxrss of each fit's own interpreter (worst run)",
+                     note=f"max abs estimate difference {gap:.1e}")
+    )  # fmt: skip
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

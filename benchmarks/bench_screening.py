@@ -39,12 +39,18 @@ from psychanalytics import instruments, screening, store
 from psychanalytics.store import schema
 from psychanalytics.store.queries import screening as sq
 
+try:
+    from benchmarks import _measure
+except ImportError:  # run as a script: benchmarks/ is on sys.path
+    import _measure
+
 BY = ("school", "grade", "gender", "wave")
 WAVES = (("2024-autumn", "2024-2025", 2024), ("2025-autumn", "2025-2026", 2025))
+WAVE_PAIR = (WAVES[0][0], WAVES[1][0])
 
 
-def build(path: Path, students: int, schools: int, seed: int = 1) -> None:
-    """A store of ``students`` students in ``schools`` schools, every one screened with PHQ-9 in both waves."""
+def build(path: Path | str, students: int, schools: int, seed: int = 1) -> None:
+    """A store (SQLite path or URL) of ``students`` students in ``schools`` schools, every one screened with PHQ-9 in both waves."""
     rng = np.random.default_rng(seed)
     engine = store.connect(path)
     store.create_all(engine)
@@ -56,7 +62,8 @@ def build(path: Path, students: int, schools: int, seed: int = 1) -> None:
     codes = np.array([b.code for b in bands], dtype=object)
     school_ids = np.char.mod("B%04d", np.arange(schools)).astype(object)
     with engine.begin() as conn:
-        conn.exec_driver_sql("PRAGMA cache_size = -262144")
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
         store.bulk_insert(
             conn, schema.school,
             pd.DataFrame({"school_id": school_ids, "name": school_ids, "stage": "senior", "location": "urban",
@@ -136,6 +143,36 @@ def in_pandas(engine: sa.Engine) -> pd.DataFrame:
     return screening.prevalence(counts, by=BY, cluster=None)
 
 
+def _same(engine: sa.Engine) -> pd.DataFrame:
+    """Both paths' tables, checked equal; the pushdown's is returned."""
+    key = list(BY)
+    a, b = (
+        f.sort_values(key, na_position="last").reset_index(drop=True)
+        for f in (pushdown(engine), in_pandas(engine))
+    )
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    return a
+
+
+def row(students: int = 500_000, schools: int = 1_000, repeat: int = 3) -> dict:
+    """Table row ``prevalence``: the SQL pushdown against the pandas ``groupby`` of the same sheet rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench_screening.sqlite"
+        build(path, students, schools)
+        engine = store.connect_existing(path, read_only=True)
+        groups = len(_same(engine))
+        ours, ours_mb = _measure.timed(lambda: pushdown(engine), repeat)
+        base, base_mb = _measure.timed(lambda: in_pandas(engine), repeat)
+        engine.dispose()
+    return _measure.row(
+        "prevalence",
+        "screen-positive rates by school x grade x gender x wave, SQL pushdown (SQLite) + Wilson intervals",
+        "pandas groupby of the same sheet rows",
+        ours, base, ours_mb=ours_mb, base_mb=base_mb,
+        size=f"{2 * students:,} scored PHQ-9 sheets, {schools:,} schools, {groups:,} groups",
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=500_000, help="students (each screened in 2 waves)")
@@ -153,10 +190,7 @@ def main() -> None:
         build(path, args.students, args.schools)
         built = time.perf_counter() - start
     engine = store.connect_existing(path, read_only=True)
-    a, b = pushdown(engine), in_pandas(engine)
-    key = list(BY)
-    a, b = (f.sort_values(key, na_position="last").reset_index(drop=True) for f in (a, b))
-    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    a = _same(engine)
     times = {}
     for name, function in (("pushdown_sqlite", pushdown), ("pandas_groupby", in_pandas)):
         times[name] = min(timeit.repeat(lambda f=function: f(engine), number=1, repeat=args.repeat))

@@ -17,6 +17,7 @@ dashboard that draws one chart.
 ``scoring``       responses to scale scores and bands
 ``psychometrics`` reliability, factor structure, invariance, norms
 ``screening``     distributions, prevalence with intervals, funnels, cohorts
+``distributed``   scoring and screen-positive rates over Parquet partitions (Dask)
 ``outcomes``      effect sizes, reliable change, comparison groups, models
 ``staffing``      psychology teachers against several standards
 ``facilities``    counselling rooms against the 2015 guide
@@ -24,7 +25,7 @@ dashboard that draws one chart.
 ``plan``          the three-year plan's targets and the supervision scorecard
 ``crisis``        the three-level warning funnel and time between stages
 ``privacy``       pseudonyms, the leader-output policy, suppression
-``export``        research extracts, erasure, backup
+``export``        research extracts, Parquet partitions for a province
 ``reports``       the annual survey report and per-intervention reports
 ``viz``           charts with the specs' labels and a colour-blind-safe palette
 ``mart``          the published mart: protected aggregates, all that leaders' pages read
@@ -47,6 +48,7 @@ __all__ = [
     "activities",
     "crisis",
     "dashboards",
+    "distributed",
     "export",
     "facilities",
     "ingest",

@@ -158,6 +158,28 @@ def _export_research(args, engine) -> int:
     return 0
 
 
+# --- export parquet -----------------------------------------------------------------------------
+
+
+def _export_parquet(args, engine) -> int:
+    from psychanalytics import export
+    from psychanalytics.privacy.pseudonym import key_fingerprint
+
+    key = _store_key(engine, args)
+    done = export.export_parquet(engine, args.out, key_fingerprint=key_fingerprint(key), wave=args.wave)
+    _anchor_file(args, key).record(engine)
+    m = done.manifest
+    print(f"Parquet 分区已导出 / Parquet partitions written: {done.out}")
+    print(f"  说明文件 / manifest: {done.manifest_path}")
+    print(
+        f"  批次 / waves {', '.join(m['waves'])} · 文件 / files {len(m['files']):,} · 行 / rows {m['rows']:,}"
+    )
+    print(
+        f"  仅含化名 / pseudonymous only (key fingerprint {m['key_fingerprint']}); 审计记录 / audit row {m['audit_seq']}"
+    )
+    return 0
+
+
 # --- forget -------------------------------------------------------------------------------------
 
 _FIELD = re.compile(r"[,\t;]")
@@ -440,6 +462,17 @@ def add_commands(sub, add_db) -> None:
         help="the project's key (default: $PSYCHANALYTICS_PROJECT_KEYS/<project>.key; created)",
     )
     research.set_defaults(handler=lambda a: _run(_export_research, a))
+
+    parquet = what.add_parser(
+        "parquet",
+        help="pseudonymous item responses as Parquet, one file per wave × instrument × school (for Dask)",
+        description="Hive-style wave=…/instrument=…/school=…/part.parquet with pid (pseudonym), grade, gender, "
+        "platform flag and item codes; no student number or name. Audited; manifest.json beside the files.",
+    )
+    _common(parquet, add_db)
+    parquet.add_argument("--out", required=True, help="a new or empty folder")
+    parquet.add_argument("--wave", help="one screening wave (default: every wave)")
+    parquet.set_defaults(handler=lambda a: _run(_export_parquet, a))
 
     forget = sub.add_parser(
         "forget",

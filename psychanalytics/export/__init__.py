@@ -1,4 +1,5 @@
-"""Data leaving the store for researchers: de-identified research extracts with their manifests.
+"""Data leaving the store: de-identified research extracts, and pseudonymous Parquet partitions for a
+distributed engine (:func:`export_parquet`), each with its manifest.
 
 The outbound twin of :mod:`psychanalytics.ingest`: it reads through :mod:`psychanalytics.store`, passes
 everything through :mod:`psychanalytics.privacy` (project pseudonyms, k-anonymity and l-diversity) and
@@ -11,6 +12,7 @@ Examples
 ('sav', 'dta', 'xlsx', 'csv')
 """
 
+from psychanalytics.export._parquet import ParquetExport, ParquetExportError, export_parquet
 from psychanalytics.export._research import (
     FORMATS,
     PROJECT_KEY_META,
@@ -34,9 +36,12 @@ __all__ = [
     "ExportError",
     "ExportResult",
     "Extract",
+    "ParquetExport",
+    "ParquetExportError",
     "Variable",
     "build_extract",
     "check_project",
+    "export_parquet",
     "export_research",
     "manifest_path",
     "project_key_fingerprint",

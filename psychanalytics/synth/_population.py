@@ -39,9 +39,25 @@ def rng_for(seed: int, part: str) -> np.random.Generator:
 
 
 def _ordinal(n: int) -> str:
-    """Chinese ordinal for 1-99 (一, 二, … 十, 十一, … 二十一 …)."""
-    tens, units = divmod(n, 10)
-    text = "" if tens == 0 else ("十" if tens == 1 else _NUMERALS[tens - 1] + "十")
+    """Chinese ordinal for 1-999 (一, 二, … 十, 十一, … 二十一 … 一百, 一百零一, 一百一十 …).
+
+    A district of a million students has several hundred schools of a stage.
+
+    >>> [_ordinal(n) for n in (1, 10, 11, 21, 100, 101, 110, 999)]
+    ['一', '十', '十一', '二十一', '一百', '一百零一', '一百一十', '九百九十九']
+    """
+    hundreds, rest = divmod(n, 100)
+    if not 1 <= n <= 999:
+        raise ValueError(f"ordinals run from 1 to 999, got {n}")
+    tens, units = divmod(rest, 10)
+    if hundreds == 0:
+        text = "" if tens == 0 else ("十" if tens == 1 else _NUMERALS[tens - 1] + "十")
+    else:
+        text = (
+            _NUMERALS[hundreds - 1]
+            + "百"
+            + ("" if rest == 0 else "零" if tens == 0 else _NUMERALS[tens - 1] + "十")
+        )
     return text + ("" if units == 0 else _NUMERALS[units - 1])
 
 
