@@ -475,9 +475,21 @@ def serve(
                 signal.signal(signal.SIGTERM, previous)
 
 
-from psychanalytics.dashboards import screening as screening  # noqa: E402  (it uses figure_widget above)
-from psychanalytics.dashboards._crisis import build_crisis  # noqa: E402  (uses _card above)
-from psychanalytics.dashboards._outcomes import build_outcomes  # noqa: E402  (uses _card above)
-from psychanalytics.dashboards._plan import build_plan  # noqa: E402
-from psychanalytics.dashboards._screening_page import build_screening  # noqa: E402  (uses _card above)
-from psychanalytics.dashboards._staffing import build_staffing  # noqa: E402  (uses _card above)
+_BUILDERS = {
+    "build_crisis": "_crisis",
+    "build_outcomes": "_outcomes",
+    "build_plan": "_plan",
+    "build_screening": "_screening_page",
+    "build_staffing": "_staffing",
+}
+"""Each page's builder, imported on first use: a page's kernel loads its own page and no other."""
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _BUILDERS:
+        return getattr(importlib.import_module(f"{__name__}.{_BUILDERS[name]}"), name)
+    if name == "screening":  # the researchers' explorer (notebook 03)
+        return importlib.import_module(f"{__name__}.screening")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

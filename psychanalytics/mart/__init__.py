@@ -10,7 +10,8 @@ and threshold, the audit anchor. A dashboard kernel opens the mart only
 (:class:`Mart`), so it never holds a connection to student-level rows.
 
 Each page's tables live in a module of their own (:mod:`.overview`, ...),
-registered in :data:`TABLES` when this package is imported.
+registered in :data:`TABLES` when first needed (publishing, listing): a page's
+kernel that only reads the mart does not load what the tables are counted with.
 
 Examples
 --------
@@ -19,10 +20,9 @@ Examples
 True
 """
 
-from psychanalytics.mart import crisis, outcomes, overview, plan, screening, staffing  # noqa: F401  (each registers its tables)
 from psychanalytics.mart._publish import MANIFEST_TABLE, READER_ROLE, RULE, Publication, build_tables, publish
 from psychanalytics.mart._read import Mart, MartNotFoundError, open_mart
-from psychanalytics.mart._registry import TABLES, MartTable, register
+from psychanalytics.mart._registry import TABLE_MODULES, MartTable, register, registered
 from psychanalytics.privacy.linked import Population
 
 __all__ = [
@@ -39,4 +39,15 @@ __all__ = [
     "open_mart",
     "publish",
     "register",
+    "registered",
 ]
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name == "TABLES":
+        return registered()
+    if name in TABLE_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,11 +7,14 @@ import hashlib
 import pickle
 from collections.abc import Callable
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
 
-from psychanalytics import plan
+if TYPE_CHECKING:  # annotations only
+    from psychanalytics import plan
+
 from psychanalytics.store import queries
 
 ALL = "all"
@@ -32,6 +35,8 @@ def evaluated(engine: sa.Engine) -> tuple[object, dict[str, plan.PlanResults]]:
     Cached on the content of the inputs (one entry): publishing several tables evaluates once, and a
     changed store is evaluated again.
     """
+    from psychanalytics import plan  # imported on use: a page reading this table's name does not load it
+
     inputs = queries.plan_inputs(engine)
     key = _fingerprint(inputs)
     if key not in _CACHE:

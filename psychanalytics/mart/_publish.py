@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from psychanalytics import __version__, instruments, store
 from psychanalytics.config import Settings
-from psychanalytics.mart._registry import TABLES, MartTable
+from psychanalytics.mart._registry import MartTable, registered
 from psychanalytics.privacy import LeaderView
 from psychanalytics.privacy.linked import COUNT_COLUMNS, LinkedTable, Population, suppress_linked
 from psychanalytics.privacy.policy import ESTIMATES
@@ -170,7 +170,8 @@ def build_tables(
     >>> listed[["name", "rows", "linked_hidden"]].to_dict("records")
     [{'name': 'screened_per_wave', 'rows': 0, 'linked_hidden': 0}]
     """
-    chosen = list(tables) if tables is not None else [TABLES[n] for n in (TABLES if names is None else names)]
+    every = registered()
+    chosen = list(tables) if tables is not None else [every[n] for n in (every if names is None else names)]
     frames, linked, listed, policies = {}, [], [], {}
     for table in chosen:
         raw = table.build(engine).reset_index(drop=True)

@@ -98,6 +98,23 @@ TABLES: Mapping[str, MartTable] = MappingProxyType(_TABLES)
 """Every registered mart table by name (read-only; :func:`register` adds one)."""
 
 
+TABLE_MODULES = ("overview", "screening", "staffing", "plan", "crisis", "outcomes")
+"""The modules of :mod:`psychanalytics.mart` that register tables, one per page."""
+
+
+def registered() -> Mapping[str, MartTable]:
+    """:data:`TABLES` with every page's module imported (so every table registered).
+
+    The modules are imported here, on first need (publishing, listing), not with the package: a page's
+    kernel reads the mart and should not load the libraries every other page's tables are counted with.
+    """
+    import importlib
+
+    for module in TABLE_MODULES:
+        importlib.import_module(f"psychanalytics.mart.{module}")
+    return TABLES
+
+
 def register(table: MartTable) -> MartTable:
     """Add ``table`` to :data:`TABLES` (a second table of the same name is refused); return it."""
     if table.name in _TABLES:

@@ -17,10 +17,14 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import sqlalchemy as sa
 
-from psychanalytics import crisis
+if TYPE_CHECKING:  # annotations only
+    from psychanalytics import crisis
+
 from psychanalytics.mart._registry import MartTable, register
 from psychanalytics.store.queries import crisis as crisis_queries
 
@@ -41,6 +45,8 @@ def case_histories(engine: sa.Engine) -> crisis.CaseHistories | None:
     >>> case_histories(engine) is None
     True
     """
+    from psychanalytics import crisis  # imported on use: a page reading this table's name does not load it
+
     events = crisis_queries.crisis_events(engine)
     as_of = crisis_queries.crisis_as_of(engine)
     if events.empty or as_of is None:
@@ -52,6 +58,8 @@ def case_histories(engine: sa.Engine) -> crisis.CaseHistories | None:
 
 def funnel_per_year(engine: sa.Engine) -> pd.DataFrame:
     """:func:`psychanalytics.crisis.funnel` per school year of the warning (rows stand alone, nested)."""
+    from psychanalytics import crisis  # imported on use: a page reading this table's name does not load it
+
     histories = case_histories(engine)
     if histories is None:
         return pd.DataFrame(columns=FUNNEL_COLUMNS)
@@ -64,6 +72,8 @@ def stage_times_per_year(engine: sa.Engine) -> pd.DataFrame:
     ``count``: cases that reached the later stage; ``n``: cases at risk. The
     Kaplan-Meier curves are not published: each step of a curve is one case.
     """
+    from psychanalytics import crisis  # imported on use: a page reading this table's name does not load it
+
     histories = case_histories(engine)
     if histories is None:
         return pd.DataFrame(columns=TIMES_COLUMNS)
@@ -78,6 +88,8 @@ def open_by_stage(engine: sa.Engine) -> pd.DataFrame:
     one row per position, the positions of all cases add up to ``n``;
     ``as_of`` is the date of the latest crisis event.
     """
+    from psychanalytics import crisis  # imported on use: a page reading this table's name does not load it
+
     histories = case_histories(engine)
     if histories is None:
         return pd.DataFrame(columns=OPEN_COLUMNS)
@@ -96,6 +108,8 @@ def raised_by_level(engine: sa.Engine) -> pd.DataFrame:
     are left out (a row of zeros would hide its neighbours); the levels of a
     school year add up to its warnings, ``n``.
     """
+    from psychanalytics import crisis  # imported on use: a page reading this table's name does not load it
+
     histories = case_histories(engine)
     if histories is None:
         return pd.DataFrame(columns=LEVEL_COLUMNS)

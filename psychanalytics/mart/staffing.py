@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from psychanalytics import staffing
 from psychanalytics.mart._evaluated import ALL, by_group, evaluated, latest
 from psychanalytics.mart._registry import MartTable, register
 
@@ -26,6 +25,8 @@ _GAP_COLUMNS = [*GROUP, "standard", "name_zh", "name_en", "count", "n", "proport
 
 
 def _gaps(engine) -> pd.DataFrame:
+    from psychanalytics import staffing  # imported on use: a page reading this table's name does not load it
+
     results = latest(engine)
     columns = [*_GAP_COLUMNS, "target_share", "deadline"]
     if results is None:

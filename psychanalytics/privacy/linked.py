@@ -94,8 +94,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.optimize import linprog
 
 from psychanalytics.privacy.policy import ESTIMATES, PROTECTED_MARKER
 
@@ -414,6 +412,9 @@ class _State:
         bounds, by linear programming (scipy's HiGHS); a cell whose range holds
         one whole number is pinned.
         """
+        from scipy import sparse  # imported on use: a page reading the mart never runs the audit
+        from scipy.optimize import linprog
+
         out = []
         for keys, equations in self.components():
             keys = sorted(keys, key=repr)

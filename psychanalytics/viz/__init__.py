@@ -466,17 +466,37 @@ def use_notebook_renderer() -> None:
 
 
 # domain builders use the helpers above, so they are imported last
-from psychanalytics.viz import screening as screening  # noqa: E402  (it builds on the helpers above)
-from psychanalytics.viz.crisis import (  # noqa: E402
-    archive_coverage_bars,
-    open_case_ageing,
-    stage_funnel,
-    stage_time_curves,
-)
-from psychanalytics.viz.staffing import compliance_matrix, gap_bars, hiring_projection  # noqa: E402  (issue #13)
+_LAZY = {
+    "archive_coverage_bars": "crisis",
+    "open_case_ageing": "crisis",
+    "stage_funnel": "crisis",
+    "stage_time_curves": "crisis",
+    "compliance_matrix": "staffing",
+    "gap_bars": "staffing",
+    "hiring_projection": "staffing",
+    "effect_forest": "outcomes",
+    "prepost_slopes": "outcomes",
+    "rci_scatter": "outcomes",
+}
+"""Figures of the domain modules, imported on first use: they bring statsmodels and scipy with them, which a
+leader page that draws none of them should not pay for at every kernel start."""
+_SUBMODULES = ("crisis", "outcomes", "screening", "staffing")
 
-__all__ += ["compliance_matrix", "gap_bars", "hiring_projection"]
+__all__ += [
+    "compliance_matrix",
+    "gap_bars",
+    "hiring_projection",
+    "effect_forest",
+    "prepost_slopes",
+    "rci_scatter",
+]
 
-from psychanalytics.viz.outcomes import effect_forest, prepost_slopes, rci_scatter  # noqa: E402  (uses THEME)
 
-__all__ += ["effect_forest", "prepost_slopes", "rci_scatter"]
+def __getattr__(name: str):
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
