@@ -67,7 +67,9 @@ def _value(v):
 
 
 def _key(population: dict, row) -> tuple:
-    return (population["universe"], tuple(sorted((d, _value(row[d])) for d in population["dimensions"])))
+    given = population.get("given", {}).items()  # dimensions every row of the table shares
+    items = [*((d, _value(row[d])) for d in population["dimensions"]), *given]
+    return (population["universe"], tuple(sorted(items)))
 
 
 def collect(mart, tables, engine):
