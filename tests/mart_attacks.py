@@ -67,7 +67,9 @@ def _value(v):
 
 
 def _key(population: dict, row) -> tuple:
-    return (population["universe"], tuple(sorted((d, _value(row[d])) for d in population["dimensions"])))
+    given = population.get("given", {}).items()  # dimensions every row of the table shares
+    items = [*((d, _value(row[d])) for d in population["dimensions"]), *given]
+    return (population["universe"], tuple(sorted(items)))
 
 
 def collect(mart, tables, engine):
@@ -220,9 +222,8 @@ def _bands_by(by, keep=None):
 def scenario_tables():
     """PHQ-9 bands per wave by grade, by gender, by grade and gender, by school, and girls only (a filter)."""
     from psychanalytics.mart import MartTable
-    from psychanalytics.privacy.linked import Population
+    from psychanalytics.mart._registry import sheets
 
-    universe = "phq9.total banded"
     out = []
     for name, by, keep in [
         ("t_grade", ("grade",), None),
@@ -240,8 +241,8 @@ def scenario_tables():
                 _bands_by(by, keep),
                 {"by": group},
                 population={
-                    "count": Population(universe, (*group, "band")),
-                    "n": Population(universe, group),
+                    "count": sheets("phq9", *group, "band", sheet="valid"),
+                    "n": sheets("phq9", *group, sheet="valid"),
                 },
             )
         )

@@ -128,7 +128,11 @@ def test_the_manifest_names_snapshot_specs_and_rule(published):
     assert "attribute disclosure" in m["rule"] and "across every table" in m["rule"]
     policy = json.loads(published.tables().set_index("name").at["phq9_bands_per_wave", "policy"])
     assert policy["hide_uniform"] is True
-    assert policy["population"]["n"] == {"universe": "phq9.total banded", "dimensions": ["wave_id"]}
+    assert policy["population"]["n"] == {
+        "universe": "phq9 sheets",
+        "dimensions": ["wave_id"],
+        "given": {"sheet": "valid"},
+    }
 
 
 # --- (b) sums, (c) differencing across tables and filters ------------------------------------------

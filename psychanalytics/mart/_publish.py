@@ -112,7 +112,11 @@ def _policy_text(table: MartTable, raw: pd.DataFrame | None) -> str:
     options = {k: list(v) if isinstance(v, tuple) else v for k, v in table.view_options.items()}
     if raw is not None and options.get("unit", "student") == "student":
         options["population"] = {
-            column: {"universe": p.universe, "dimensions": list(p.dimensions)}
+            column: {
+                "universe": p.universe,
+                "dimensions": list(p.dimensions),
+                **({"given": dict(p.given)} if p.given else {}),
+            }
             for column, p in _populations(table, raw).items()
         }
     return json.dumps(options, ensure_ascii=False)

@@ -93,6 +93,23 @@ class MartTable:
         return options
 
 
+def sheets(instrument: str, *dimensions: str, **given) -> Population:
+    """Students who handed in a sheet of ``instrument`` in a wave (one each), named by ``dimensions``.
+
+    One universe for every table counting them, so the tables are linked as
+    sums (:func:`~psychanalytics.privacy.linked.suppress_linked`): valid
+    sheets carry ``sheet="valid"`` (the banded ones; ``band`` and ``result``
+    cut them), invalid ones ``sheet="invalid"``; a cell without ``sheet``
+    counts both.
+
+    Examples
+    --------
+    >>> sheets("phq9", "wave_id", "band", sheet="valid")
+    Population(universe='phq9 sheets', dimensions=('wave_id', 'band'), given=(('sheet', 'valid'),))
+    """
+    return Population(f"{instrument} sheets", dimensions, given)
+
+
 _TABLES: dict[str, MartTable] = {}
 TABLES: Mapping[str, MartTable] = MappingProxyType(_TABLES)
 """Every registered mart table by name (read-only; :func:`register` adds one)."""

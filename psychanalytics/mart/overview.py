@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from psychanalytics import instruments
-from psychanalytics.mart._registry import MartTable, register
+from psychanalytics.mart._registry import MartTable, register, sheets
 from psychanalytics.privacy.linked import Population
 from psychanalytics.store import queries
 
@@ -45,8 +45,8 @@ BANDS = register(
         {"by": ("wave_id", "wave_label")},
         headline=_high_risk,
         population={
-            "count": Population(f"{OVERVIEW_INSTRUMENT}.{OVERVIEW_SCALE} banded", ("wave_id", "band")),
-            "n": Population(f"{OVERVIEW_INSTRUMENT}.{OVERVIEW_SCALE} banded", ("wave_id",)),
+            "count": sheets(OVERVIEW_INSTRUMENT, "wave_id", "band", sheet="valid"),
+            "n": sheets(OVERVIEW_INSTRUMENT, "wave_id", sheet="valid"),
         },
     )
 )

@@ -37,10 +37,11 @@ cells (and remainder); the rule holds when
   both; "11 = two small cells" would say neither is empty);
 * a cell hidden anywhere is hidden everywhere.
 
-Where a relation breaks the rule, its smallest shown part (one larger than
+Where a relation breaks the rule, a shown cell of it is hidden too: the one
+published in fewest places (a cell that is the ``n`` of many rows costs
+them all), then a part before the total, then the smallest (one larger than
 ``min_cell`` first when the difference is too close to the smallest sum,
-since hiding a part of exactly ``min_cell`` does not widen anything) is hidden too, or its total when no part
-is shown; every relation touching a newly hidden cell is checked again,
+since hiding a part of exactly ``min_cell`` does not widen anything); every relation touching a newly hidden cell is checked again,
 until nothing changes (a fixpoint: each step hides one more cell, so it
 ends).
 
@@ -119,20 +120,32 @@ class Population:
         (``("wave_id", "grade", "band")``). Name every dimension the row lies
         inside: a school's row also names its ``stage`` when another table
         counts by stage.
+    given : mapping or tuple of (str, value) pairs
+        Dimensions every row of the table shares, with their value, for a
+        table that counts one part of the universe only and has no column
+        saying so (a table of invalid sheets: ``{"sheet": "invalid"}``). The
+        cell's key holds them as it holds a column's value, so the table's
+        cells are parts of the coarser cells of other tables.
 
     Examples
     --------
     >>> Population("phq9.total banded", ("wave_id", "band")).dimensions
     ('wave_id', 'band')
+    >>> Population("phq9 sheets", ("wave_id",), given={"sheet": "invalid"}).given
+    (('sheet', 'invalid'),)
     """
 
     universe: str
     dimensions: tuple[str, ...]
+    given: tuple[tuple[str, Hashable], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "dimensions", tuple(self.dimensions))
-        if len(set(self.dimensions)) != len(self.dimensions):
-            raise ValueError(f"Population {self.universe!r}: a dimension is named twice in {self.dimensions}")
+        given = self.given.items() if isinstance(self.given, Mapping) else self.given
+        object.__setattr__(self, "given", tuple(sorted((str(d), v) for d, v in given)))
+        names = [*self.dimensions, *(d for d, _ in self.given)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Population {self.universe!r}: a dimension is named twice in {names}")
 
 
 @dataclass
@@ -188,7 +201,8 @@ def _value(value: object) -> object:
 
 def cell_key(population: Population, row: Mapping) -> tuple:
     """The key of the cell ``row`` counts in ``population``: ``(universe, ((dimension, value), ...))``."""
-    return (population.universe, tuple(sorted((d, _value(row[d])) for d in population.dimensions)))
+    items = [*((d, _value(row[d])) for d in population.dimensions), *population.given]
+    return (population.universe, tuple(sorted(items)))
 
 
 def _check(table: LinkedTable) -> None:
@@ -303,8 +317,9 @@ def _bounds(value: int, min_cell: int) -> tuple[float, float]:
 
 
 class _State:
-    def __init__(self, values, hidden, remainders, relations, min_cell):
+    def __init__(self, values, hidden, remainders, relations, min_cell, places=None):
         self.values = {**values, **remainders}
+        self.places = places or {}
         self.hidden = set(hidden) | set(remainders)
         self.remainders = set(remainders)
         self.relations = relations
@@ -340,13 +355,21 @@ class _State:
         return None
 
     def partner(self, relation: Relation, how: str):
+        """The shown cell to hide: the one published in fewest places, then the smallest part.
+
+        The total competes with the parts: hiding a total shown once (students
+        screened) costs less than hiding a part that is the ``n`` of many rows
+        (valid sheets).
+        """
         shown = [p for p in relation.parts if p not in self.hidden]
-        if not shown:
-            return None if relation.total in self.hidden else relation.total
         if how == "low":
             wider = [p for p in shown if self.values[p] > self.min_cell]
             shown = wider or shown
-        return min(shown, key=lambda p: (self.values[p], repr(p)))
+        if relation.total not in self.hidden:
+            shown.append(relation.total)
+        if not shown:
+            return None
+        return min(shown, key=lambda p: (self.places.get(p, 1), p == relation.total, self.values[p], repr(p)))
 
     def run(self) -> list:
         """Hide partners until no relation gives a cell away; return the cells hidden, in order."""
@@ -538,7 +561,8 @@ def suppress_linked(
     """
     values, where, hidden = _occurrences(tables)
     relations, remainders = cell_relations(values)
-    state = _State(values, hidden, remainders, [*relations, *_sum_relations(tables)], min_cell)
+    places = {key: len(found) for key, found in where.items()}
+    state = _State(values, hidden, remainders, [*relations, *_sum_relations(tables)], min_cell, places)
     first = set(state.hidden)
     state.run()
     by_relations = len(state.hidden - first)
