@@ -290,9 +290,11 @@ def _check_drawn(page) -> int:
 
 
 def test_every_drawn_number_is_published(demo_mart, small_district):
-    for path in (demo_mart, small_district[1]):
+    # the demo district draws many numbers; the 500-student district, where the linked pass hides most
+    # of each wave, still some (33 at min_cell 10): either way the check saw the page's numbers
+    for path, at_least in ((demo_mart, 50), (small_district[1], 20)):
         page = build_screening(path)
-        assert _check_drawn(page) > 50
+        assert _check_drawn(page) > at_least
         for stage in [v for _, v in page.filters[1].options][1:]:
             page.filters[1].value = stage
             assert _check_drawn(page) > 0
@@ -304,14 +306,14 @@ def test_small_schools_are_not_drawn(small_district):
     hidden = funnel[funnel["count"].isna()]
     assert len(hidden), "the small district has schools with fewer than 10 screen-positive students"
     assert hidden[["proportion", "outlier"]].isna().all().all()
-    names = set(hidden["name"])
+    names = set(hidden["school_name"])
     for wave in [v for _, v in page.filters[0].options]:
         page.filters[0].value = wave
         figure = _figures(page)[3]
         drawn = {t for trace in figure["data"] if trace.get("mode") == "markers+text" for t in trace["text"]}
         shown = funnel[(funnel["wave_id"] == wave) & funnel["count"].notna()]
-        assert drawn == set(shown["name"])
-        assert not drawn & (names - set(shown["name"]))
+        assert drawn == set(shown["school_name"])
+        assert not drawn & (names - set(shown["school_name"]))
 
 
 def test_filters_redraw_the_charts(demo_mart):

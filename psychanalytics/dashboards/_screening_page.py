@@ -204,7 +204,7 @@ def _charts(views: dict, wave: str | None, stage: str, location: str) -> list[wi
     bands = _slice(views["bands"], stage, location)
     within = _within_wave(views, wave, stage, location)
     schools = views["funnel"]
-    names = dict(zip(schools["school"], schools["name"], strict=True))
+    names = dict(zip(schools["school"], schools["school_name"], strict=True))
     band_fig = viz.band_bars(
         bands, title=viz.bilingual(f"{spec.abbreviation} 风险等级分布 · {name}", "score bands per wave")
     )

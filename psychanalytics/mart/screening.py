@@ -173,7 +173,7 @@ def _funnel(engine) -> pd.DataFrame:
     position is published as :data:`OUTLIER` (an estimate, blanked with the
     school's counts, as its rate is).
     """
-    columns = [*WAVE, "school", "name", *SLICE, "count", "n", "proportion", *LIMITS, "outlier"]
+    columns = [*WAVE, "school", "school_name", *SLICE, "count", "n", "proportion", *LIMITS, "outlier"]
     frames = [
         result.table.rename(columns={"value": "proportion"}).assign(
             wave=wave, outlier=result.table["position"].astype(str).map(OUTLIER)
@@ -182,7 +182,8 @@ def _funnel(engine) -> pd.DataFrame:
     ]
     if not frames:
         return pd.DataFrame(columns=columns)
-    out = pd.concat(frames, ignore_index=True).merge(sq.school_names(engine), on="school", how="left")
+    names = sq.school_names(engine).rename(columns={"name": "school_name"})  # a school's, never a student's
+    out = pd.concat(frames, ignore_index=True).merge(names, on="school", how="left")
     out = out.assign(location=out["location"].map(LOCATION_GROUPS))
     return _with_waves(_waves(engine), out)[columns]
 
@@ -367,7 +368,7 @@ FUNNEL = register(
         "各校 PHQ-9 筛查阳性率与漏斗图控制限",
         "schools' PHQ-9 screen-positive rates and funnel limits",
         _funnel,
-        {"labels": ("name", "location"), "estimates": (*LIMITS, "outlier")},
+        {"labels": ("school_name", "location"), "estimates": (*LIMITS, "outlier")},
         population={
             "count": _valid("school", *SLICE, result="positive", **IN_SCHOOL),
             "n": _valid("school", *SLICE, **IN_SCHOOL),
