@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from conftest import DEMO_SEED, DEMO_STUDENTS
 
 from psychanalytics import cli, export, instruments, store, synth
 from psychanalytics.privacy.pseudonym import key_fingerprint, pseudonymise
+from psychanalytics.privacy.shapes import looks_personal
 from psychanalytics.store import audit, schema
 
 PROJECT = synth.DEMO_RESEARCH_PROJECT
@@ -228,6 +230,15 @@ def test_no_identifier_leaves_in_any_file(district, tmp_path):
                 text = path.read_bytes().decode("utf-8", errors="replace")
             assert not any(number in text for number in people["student_number"])
             assert not any(pid in text for pid in pids)
+        if fmt in (
+            "csv",
+            "xlsx",
+        ):  # every cell but the research id: nothing shaped like an ID, a phone, an address
+            read = pd.read_csv if fmt == "csv" else partial(pd.read_excel, sheet_name=0)
+            cells = read(done.path, dtype=str)
+            assert list(cells.iloc[:, 0]) == list(done.extract.data["rpid"])  # the research id comes first
+            values = cells.iloc[:, 1:].stack()
+            assert len(values) > 100 and not [v for v in values if looks_personal(str(v))], fmt
 
 
 def test_the_manifest_records_purpose_date_columns_k_l_key_and_an_anchor_that_verifies(
