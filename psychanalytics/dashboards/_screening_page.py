@@ -104,7 +104,7 @@ def _cards(views: dict, wave: str | None, stage: str, location: str) -> widgets.
     cards = (
         card(
             f"{spec.abbreviation} 筛查阳性率",
-            "screen-positive rate (95% CI)",
+            f"{vs.screen_positive_rule(ms.SCREENING_INSTRUMENT)} · screen-positive rate (95% CI)",
             positive,
             lambda r: text(r, "proportion", "{:.1%}"),
             lambda r: (
