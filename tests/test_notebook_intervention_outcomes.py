@@ -50,6 +50,26 @@ def test_notebook_evaluates_group_counselling_and_the_curriculum(demo_db, tmp_pa
     low, high = summary["curriculum_d"][1:]
     assert low <= -planted <= high
     assert all("Cronbach α" in basis and "普测 / wave" in basis for basis in summary["reliability_basis"])
+    # matched DiD: the matched covariates balance better after matching; the estimate recovers the truth
+    before, after = summary["balance_before"], summary["balance_after"]
+    matched_on = [i for i, name in enumerate(summary["balance_covariates"]) if not name.startswith("grade/")]
+    assert summary["balance_covariates"][0].startswith("pre/")
+    assert after[0] < before[0] and after[0] < 0.1
+    assert max(after[i] for i in matched_on) < max(before[i] for i in matched_on)
+    effect = truth.loc[truth["kind"] == "curriculum", "effect_points"].iloc[0]
+    did, did_low, did_high = summary["did"]
+    assert did < 0 and did_low <= effect <= did_high
+    assert summary["did_clusters"] >= 2
+    assert "双重差分" in text and "Difference-in-differences: participants changed" in text
+    # for whom: each subgroup's effect with its interval, the interaction test and the warning
+    assert set(summary["subgroups"]) == {"gender", "grade"}
+    for by, found in summary["subgroups"].items():
+        assert len(found["levels"]) >= 2 and 0 <= found["interaction_p"] <= 1, by
+        for difference, low, high in found["intervals"]:
+            assert low < difference < high
+    assert "交互作用 F(" in text and "interaction F(" in text
+    notes = "".join(c.source for c in executed.cells if c.cell_type == "markdown")
+    assert "多重比较" in notes and "Multiple comparisons" in notes
     sheet = openpyxl.load_workbook(workbook).worksheets[0]
     assert sheet.cell(1, 1).value == "项目编号" and sheet.cell(2, 1).value == "intervention"
     assert sheet.max_row == 2 + summary["interventions"]

@@ -9,6 +9,7 @@ Pure functions on arrays and tidy frames (no database, file or plot):
   :func:`ancova`, :func:`difference_in_differences` (cluster-robust by school);
 - students in classes in schools: :func:`mixed_model` (random intercepts, ICCs);
 - who left and how much they came: :func:`attrition`, :func:`dose_response`;
+- for whom: :func:`subgroup_effects` (the effect per subgroup, the arm × subgroup test);
 - many subgroups or programmes: :func:`adjust_pvalues` (Holm, Benjamini-Hochberg);
 - every intervention in one table: :func:`intervention_report`, with the
   reliable change index's error from the pre-test wave (:func:`pretest_reliability`);
@@ -48,6 +49,7 @@ from psychanalytics.outcomes._reliable import (
 )
 from psychanalytics.outcomes._report import InterventionReport, intervention_report
 from psychanalytics.outcomes._sentences import p_text
+from psychanalytics.outcomes._subgroup import SubgroupResult, subgroup_effects
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -61,6 +63,7 @@ __all__ = [
     "PrePostResult",
     "PretestReliability",
     "ReliableChangeResult",
+    "SubgroupResult",
     "adjust_pvalues",
     "ancova",
     "attrition",
@@ -77,4 +80,5 @@ __all__ = [
     "pre_post",
     "pretest_reliability",
     "reliable_change",
+    "subgroup_effects",
 ]
