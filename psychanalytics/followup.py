@@ -4,7 +4,8 @@ After a wave is imported, the students it flagged at a school (a total in the
 screen-positive band, or PHQ-9 item 9 however low the total) must reach the
 school's psychology teacher within days. The store holds pseudonyms only, so
 the school's own roster is pseudonymised here with the store's key and matched:
-the list (学籍号, 姓名, 班级, what was flagged, the item-9 answer) is written to
+the list (学籍号, 姓名, 班级, what was flagged, the item-9 answer, the student's
+current crisis case at the school, if any) is written to
 an XLSX for that school alone, each list is recorded in the audit log (school,
 wave, counts; never an identifier), and flagged students missing from the roster
 are counted, not dropped. The roster is read as the importer reads files
@@ -130,6 +131,14 @@ def _check_key(conn: sa.Connection, key: bytes) -> None:
         )
 
 
+def _school_cases(engine: sa.Engine, school_id: str) -> pd.DataFrame | None:
+    """The school's crisis cases as they stand now (``CaseHistories.cases``), ``None`` when it has none."""
+    events = queries.crisis_events(engine, school=school_id)
+    if events.empty:
+        return None
+    return crisis.case_histories(events, as_of=pd.Timestamp.now()).cases
+
+
 def _write_xlsx(path: Path, listed: pd.DataFrame, heading: list[str], rules: list[str]) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -145,7 +154,7 @@ def _write_xlsx(path: Path, listed: pd.DataFrame, heading: list[str], rules: lis
         cell.font = Font(bold=True)
     for i, row in enumerate(listed.itertuples(index=False), 1):
         sheet.append([i, *row])
-    for column, width in zip("ABCDEFG", (6, 22, 10, 8, 8, 60, 14), strict=True):
+    for column, width in zip("ABCDEFGH", (6, 22, 10, 8, 8, 60, 14, 48), strict=True):
         sheet.column_dimensions[column].width = width
     notes = book.create_sheet("说明")
     for line in rules:
@@ -175,7 +184,10 @@ def _rules(bands: dict[str, tuple[str, int]], scored: list[str]) -> list[str]:
         *lines,
         "名单中按题目筛出的学生（如第9题）排在最前，其余按年级、班级排列。",
         "「第9题作答」：PHQ-9 第9题（自伤或死亡念头）的作答，0 完全不会 … 3 几乎每天；「—」：本次未做 PHQ-9。",
-        "筛查结果不是诊断：请在数日内由心理教师约谈确认，需要时按危机干预流程处理。",
+        "「危机个案状态」：生成名单时该生在本校最近一个危机个案的进展（阶段、处理层级、预警等级、个案编号）；"
+        "「无」：本校尚无该生的危机个案。",
+        "筛查结果不是诊断：请在数日内由心理教师约谈确认，需要时按危机干预流程处理；约谈与处理请按危机个案表"
+        "（个案编号、阶段、层级、时间）登记并导入，名单本身不回收。",
         "本名单含学生个人敏感信息（《个人信息保护法》第二十八条），仅供本校心理教师使用，不得外传，"
         "不向学生本人展示个人结果；用毕请妥善保管或销毁。",
     ]
@@ -235,7 +247,8 @@ def write_followup_list(
     )
     people = read_roster(roster)
     keyed, without_number = _pseudonymised(people, key)
-    listed, missing = crisis.followup_list(flagged, keyed, item9)
+    cases = _school_cases(engine, school_id)
+    listed, missing = crisis.followup_list(flagged, keyed, item9, cases)
     flagged_n = flagged["pid"].nunique()
     made = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     heading = [

@@ -42,6 +42,21 @@ def _true_median(stage: str, never: float) -> float:
     return low + (high - low) * (1 - (0.5 - never) / (1 - never))
 
 
+def test_the_demo_raises_warnings_from_each_source_the_issue_names(histories):
+    """Head teachers, teachers and 心理委员 each have their own code; none is merged into another."""
+    counts = histories.cases["source"].value_counts()
+    named = ("screening", "head_teacher", "teacher", "class_committee", "parent", "self_referral", "peer")
+    assert set(counts.index) == set(named)  # nothing written as the old merged ``observation``
+    assert counts["head_teacher"] > counts["teacher"] > counts["class_committee"] > 0
+    # the handling level is the latest event's: a referred case still open is at 社会, a new one at 班级
+    cases = histories.cases
+    referred_open = cases["reached_referred"] & ~cases["closed"]
+    assert (cases.loc[referred_open, "level"] == "society").all() and referred_open.any()
+    only_raised = ~cases[[f"reached_{s}" for s in crisis.PATHWAY[1:]]].any(axis=1)
+    assert set(cases.loc[only_raised, "level"]) <= {"class", "school"}
+    assert set(crisis.funnel(cases, by="level")["level"]) == {"class", "school", "society"}
+
+
 def test_the_planted_record_errors_are_found_and_nothing_else(histories, planted_crisis_problems):
     found = histories.problems[["case_id", "crisis_stage", "problem"]]
     assert set(found.itertuples(index=False, name=None)) == set(

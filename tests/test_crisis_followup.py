@@ -121,6 +121,22 @@ def test_the_list_holds_exactly_the_flagged_students_on_the_roster(
     assert urgent.any() and not urgent.iloc[urgent.sum() :].any()
     assert listed.loc[urgent, "第9题作答"].str.match(r"[123] ").all()
     assert oct(out.stat().st_mode & 0o777) == "0o600"
+    # a student with a crisis case at the school shows it (its 个案编号), every other one 「无」
+    engine = store.connect(db, read_only=True)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT pid, case_id FROM crisis_case WHERE school_id = :s"), {"s": SCHOOL}
+        ).all()
+    engine.dispose()
+    case_ids: dict[str, set[str]] = {}
+    for pid, case_id in rows:
+        case_ids.setdefault(pid, set()).add(case_id)
+    pids = pseudonymise(listed["学籍号"], synth.DEMO_KEY)
+    with_case = [pid in case_ids for pid in pids]
+    assert any(with_case) and not all(with_case)
+    for pid, status, has in zip(pids, listed["危机个案状态"], with_case, strict=True):
+        assert (status == crisis.NO_CASE) != has
+        assert not has or any(f"个案 {c}" in status for c in case_ids[pid])
 
 
 def test_each_list_is_audited_with_counts_and_no_identifier(

@@ -17,9 +17,10 @@ import pytest
 import sqlalchemy as sa
 from store_support import AUTUMN_2024
 
-from psychanalytics import ingest, store, synth
+from psychanalytics import crisis, ingest, store, synth
 from psychanalytics.privacy.pseudonym import pseudonymise
 from psychanalytics.store import audit, schema
+from psychanalytics.store.queries import crisis as crisis_queries
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 KEY = b"test key for the ingest suite, 32+ bytes"
@@ -798,6 +799,51 @@ def test_each_kind_sample_imports_whole_and_idempotently(demo_copy, kind, file, 
     counts = store.table_counts(demo_copy)
     assert ingest.import_file(demo_copy, kind, SAMPLES / file, key=synth.DEMO_KEY, **options).already_imported
     assert store.table_counts(demo_copy) == counts
+
+
+def test_crisis_sources_are_stored_apart_and_each_events_level_kept(demo_copy, tmp_path):
+    """班主任, 任课教师, 心理委员 and 同学 each get their own code in a real store (issue #14); the old 观察 too."""
+    header = "个案编号,学籍号,学校,来源,严重程度,序号,阶段,层级,时间"
+    rows = [
+        ("T1", "G9001", "班主任", "1", "发现", "班级", "2025-10-01 08:00"),
+        ("T1", "G9001", "班主任", "2", "确认", "学校", "2025-10-02 08:00"),
+        ("T1", "G9001", "班主任", "3", "转介", "社会", "2025-10-05 08:00"),
+        ("T2", "G9002", "任课教师", "1", "发现", "班级", "2025-10-03 08:00"),
+        ("T3", "G9003", "心理委员", "1", "发现", "班级", "2025-10-04 08:00"),
+        ("T4", "G9004", "同学", "1", "发现", "班级", "2025-10-04 09:00"),
+        ("T5", "G9005", "观察", "1", "发现", "班级", "2025-10-04 10:00"),
+    ]
+    lines = [header] + [
+        f"{c},{n},示例第一初级中学,{src},2,{q},{st},{lv},{t}" for c, n, src, q, st, lv, t in rows
+    ]
+    result = ingest.import_file(
+        demo_copy, "crisis", _write(tmp_path / "危机个案.csv", lines), key=synth.DEMO_KEY
+    )
+    assert result.quarantined == 0 and result.stored == len(rows)
+    with demo_copy.connect() as conn:
+        stored = dict(
+            conn.execute(
+                sa.select(schema.crisis_case.c.case_id, schema.crisis_case.c.source).where(
+                    schema.crisis_case.c.batch_id == result.batch_id
+                )
+            ).all()
+        )
+    assert stored == {
+        "T1": "head_teacher",
+        "T2": "teacher",
+        "T3": "class_committee",
+        "T4": "peer",
+        "T5": "observation",
+    }
+    events = crisis_queries.crisis_events(demo_copy)
+    cases = crisis.case_histories(events[events["case_id"].str.startswith("T")], as_of="2025-12-01").cases
+    assert cases.set_index("case_id")["level"].to_dict() == {
+        "T1": "society",
+        "T2": "class",
+        "T3": "class",
+        "T4": "class",
+        "T5": "class",
+    }
 
 
 def test_roster_sample_matches_the_demo_enrolments(demo_copy):

@@ -29,6 +29,8 @@ from psychanalytics.synth import exports as samples
 PG_URL = os.environ.get("PSYCHANALYTICS_TEST_PG")
 SNAPSHOT = json.loads((Path(__file__).parent / "reference" / "store" / "schema_0001.json").read_text("utf-8"))
 CLI = Path(sys.executable).parent / "psychanalytics"
+BASELINE_SOURCES = {"head_teacher": "observation", "teacher": "observation", "class_committee": "peer"}
+"""Crisis sources revision 0006 added, as the baseline store merged them."""
 
 # --- helpers --------------------------------------------------------------------------------------
 
@@ -52,7 +54,8 @@ def apply_revisions(url: str, revision: str) -> None:
 
 def copy_rows(source: sa.Engine, url: str) -> None:
     """Every row of ``source`` into the store at ``url``, through the models' types, in the tables and columns
-    it has; the demo's planted effects go where the baseline kept them (``intervention.true_effect_d``)."""
+    it has; the demo's planted effects go where the baseline kept them (``intervention.true_effect_d``), and
+    the crisis sources revision 0006 split are written as the baseline merged them."""
     target = store.connect(url)
     with source.connect() as read, target.begin() as write:
         present = _columns(write)
@@ -60,9 +63,11 @@ def copy_rows(source: sa.Engine, url: str) -> None:
             if table.name not in present:  # a table a later revision adds (the planted effects: below)
                 continue
             columns = [column for column in table.columns if column.name in present[table.name]]
-            rows = read.execute(sa.select(*columns)).mappings().all()
+            rows = [dict(row) for row in read.execute(sa.select(*columns)).mappings()]
+            if table.name == "crisis_case":
+                rows = [{**row, "source": BASELINE_SOURCES.get(row["source"], row["source"])} for row in rows]
             if rows:  # an empty list would execute one INSERT … DEFAULT VALUES
-                write.execute(table.insert(), [dict(row) for row in rows])
+                write.execute(table.insert(), rows)
         if "true_effect_d" in present["intervention"]:
             planted = read.execute(
                 sa.select(schema.demo_planted_effect.c["intervention_id", "effect_d"])
@@ -409,6 +414,39 @@ def test_the_demo_truth_moves_out_of_intervention_and_back(unversioned):
     migrations.downgrade(unversioned, migrations.BASELINE)
     assert "demo_planted_effect" not in columns_of(unversioned)
     assert content(unversioned, {"intervention": ["intervention_id", "true_effect_d"]}) == planted
+
+
+def test_the_crisis_sources_split_upgrades_and_goes_back(unversioned):
+    """Revision 0006: an old store accepts 班主任, 任课教师 and 心理委员 after the upgrade, keeping its rows'
+    codes; a downgrade merges them back as the baseline did (head teacher and teacher into observation)."""
+    sources = {"crisis_case": ["case_id", "source"]}
+    old = dict(content(unversioned, sources)["crisis_case"])
+    assert set(old.values()) <= {"screening", "observation", "self_referral", "parent", "peer"}
+    first, second, third = sorted(old)[:3]
+    engine = store.connect(unversioned)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # the baseline refuses them
+        conn.execute(
+            sa.text("UPDATE crisis_case SET source = 'head_teacher' WHERE case_id = :c"), {"c": first}
+        )
+    engine.dispose()
+
+    migrations.upgrade(unversioned)
+    assert dict(content(unversioned, sources)["crisis_case"]) == old
+    engine = store.connect(unversioned)
+    with engine.begin() as conn:
+        for case, code in ((first, "head_teacher"), (second, "teacher"), (third, "class_committee")):
+            conn.execute(
+                sa.text("UPDATE crisis_case SET source = :s WHERE case_id = :c"), {"s": code, "c": case}
+            )
+    engine.dispose()
+    assert dict(content(unversioned, sources)["crisis_case"])[third] == "class_committee"
+
+    migrations.downgrade(unversioned, "0005_extracts")
+    back = dict(content(unversioned, sources)["crisis_case"])
+    assert (back[first], back[second], back[third]) == ("observation", "observation", "peer")
+    assert {k: v for k, v in back.items() if k not in (first, second, third)} == {
+        k: v for k, v in old.items() if k not in (first, second, third)
+    }
 
 
 def test_a_later_revision_applies_with_data_intact_and_goes_back(unversioned, tmp_path):

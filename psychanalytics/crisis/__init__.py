@@ -6,7 +6,9 @@ must be, and closed (:data:`PATHWAY`), each stage timestamped.
 
 * :func:`case_histories` turns stage events into one row per case and reports
   data problems (missing, duplicated, out-of-order timestamps, missing stages)
-  by case and stage, never repairing them;
+  by case and stage, never repairing them; each case keeps the level handling
+  it (:func:`handling_level`: that of its latest event), so funnels and stage
+  times can be cut ``by="level"``;
 * :func:`funnel`, :func:`open_cases` (where open cases wait and for how long:
   the stalled ones are the warnings lost between stages), :func:`repeat_warnings`;
 * :func:`stage_times` with :func:`survival` (Kaplan-Meier, statsmodels'
@@ -17,7 +19,8 @@ must be, and closed (:data:`PATHWAY`), each stage timestamped.
   one school's own cases, pseudonymous; leaders see aggregates through
   :func:`psychanalytics.privacy.leader_view`;
 * :func:`followup_list` and :func:`screen_positive_bands`: the school's list of
-  students a wave flagged (``psychanalytics followup``);
+  students a wave flagged (``psychanalytics followup``), with each student's
+  current crisis case (:func:`case_status`);
 * :func:`warning_scale`, :func:`name`: the labels and colours of
   ``conventions.yaml`` (``PSYCHANALYTICS_WARNING_SCALE``).
 
@@ -57,11 +60,20 @@ from psychanalytics.crisis._conventions import (
 )
 from psychanalytics.crisis._followup import (
     FOLLOWUP_COLUMNS,
+    NO_CASE,
+    case_status,
     followup_list,
     item9_answer,
     screen_positive_bands,
 )
-from psychanalytics.crisis._histories import PATHWAY, PROBLEMS, CaseHistories, case_histories, school_term
+from psychanalytics.crisis._histories import (
+    PATHWAY,
+    PROBLEMS,
+    CaseHistories,
+    case_histories,
+    handling_level,
+    school_term,
+)
 from psychanalytics.crisis._pathway import FUNNEL_FROM, funnel, open_cases, repeat_warnings
 from psychanalytics.crisis._survival import SurvivalResult, survival
 from psychanalytics.crisis._timing import INTERVALS, StageTimes, stage_durations, stage_times
@@ -70,6 +82,7 @@ from psychanalytics.crisis._views import SCHOOL_CASE_COLUMNS, school_cases, scho
 __all__ = [
     "FOLLOWUP_COLUMNS",
     "FUNNEL_FROM",
+    "NO_CASE",
     "INTERVALS",
     "PATHWAY",
     "PROBLEMS",
@@ -83,9 +96,11 @@ __all__ = [
     "archive_coverage",
     "archive_transfers",
     "case_histories",
+    "case_status",
     "codes",
     "followup_list",
     "funnel",
+    "handling_level",
     "item9_answer",
     "name",
     "open_cases",

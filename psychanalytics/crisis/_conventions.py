@@ -89,8 +89,8 @@ def codes(kind: str) -> tuple[str, ...]:
 def name(kind: str, code: str, *, english: bool = False) -> str:
     """The Chinese (or English) name of a stage, level, source or archive category.
 
-    >>> name("stages", "confirmed"), name("sources", "peer"), name("levels", "society", english=True)
-    ('评估确认', '同伴报告（含心理委员）', 'society (family, guidance centre, hospital)')
+    >>> name("stages", "confirmed"), name("sources", "class_committee"), name("levels", "society", english=True)
+    ('评估确认', '心理委员', 'society (family, guidance centre, hospital)')
     """
     for entry in _conventions()[kind] if kind in _KINDS else ():
         if entry["code"] == code:

@@ -7,9 +7,14 @@ from collections.abc import Iterable
 import pandas as pd
 
 from psychanalytics import instruments
+from psychanalytics.crisis._conventions import name, warning_scale
 
-FOLLOWUP_COLUMNS = ("学籍号", "姓名", "年级", "班级", "筛查发现", "第9题作答")
-"""The columns of a follow-up list, in order (Chinese: the list goes to a school's psychology teacher)."""
+FOLLOWUP_COLUMNS = ("学籍号", "姓名", "年级", "班级", "筛查发现", "第9题作答", "危机个案状态")
+"""The columns of a follow-up list, in order (Chinese: the list goes to a school's psychology teacher).
+``危机个案状态`` is the student's current crisis case at the school, if any (:func:`case_status`)."""
+
+NO_CASE = "无"
+"""``危机个案状态`` of a student without a crisis case at the school."""
 
 
 def screen_positive_bands(codes: Iterable[str]) -> dict[str, tuple[str, int]]:
@@ -57,8 +62,62 @@ def item9_answer(code: float) -> str:
     return f"{int(code)} {choice.labels[0]}"
 
 
+def case_status(cases: pd.DataFrame) -> pd.Series:
+    """Each student's latest crisis case as the follow-up list shows it, indexed by ``pid``.
+
+    The latest case is the one raised last (cases whose warning time is
+    undetermined come first, then by last event and ``case_id``). An open case
+    shows the furthest stage it reached, the level handling it and its
+    warning label (the school's own ``local_label``, or the district scale's);
+    a closed one the day it closed. The 个案编号 is the school's own, so the
+    psychology teacher can find the case; other cases of the student are
+    counted.
+
+    Parameters
+    ----------
+    cases : pandas.DataFrame
+        ``CaseHistories.cases`` of one school (``case_id, pid, severity,
+        local_label, level, raised_at, last_event_at, furthest, closed,
+        closed_at``).
+
+    Examples
+    --------
+    >>> cases = pd.DataFrame({"case_id": ["C1", "C2", "C3"], "pid": ["a", "a", "b"], "severity": [2, 3, 1],
+    ...     "local_label": [None, "一级预警", None], "level": ["school", "society", "school"],
+    ...     "raised_at": pd.to_datetime(["2024-10-08", "2025-03-02", "2025-04-01"]),
+    ...     "last_event_at": pd.to_datetime(["2024-12-01", "2025-03-20", "2025-05-06"]),
+    ...     "furthest": ["intervention", "referred", "confirmed"], "closed": [True, False, True],
+    ...     "closed_at": pd.to_datetime(["2024-12-01", None, "2025-05-06"])})
+    >>> case_status(cases).to_dict()
+    {'a': '转介（社会） · 一级预警，个案 C2（另有 1 个既往个案）', 'b': '已结案 2025-05-06，个案 C3'}
+    """
+    if cases.empty:
+        return pd.Series(dtype=object, name="status")
+    scale = warning_scale()
+    ordered = cases.sort_values(["pid", "raised_at", "last_event_at", "case_id"], na_position="first")
+    latest = ordered.drop_duplicates("pid", keep="last").set_index("pid")
+    count = cases.groupby("pid").size()
+    texts = {}
+    for pid, case in latest.iterrows():
+        if case["closed"]:
+            when = "" if pd.isna(case["closed_at"]) else f" {case['closed_at']:%Y-%m-%d}"
+            text = f"已结案{when}，个案 {case['case_id']}"
+        else:
+            label = (
+                case["local_label"]
+                if isinstance(case["local_label"], str) and case["local_label"]
+                else (scale.label(int(case["severity"])))
+            )
+            level = "" if pd.isna(case["level"]) else f"（{name('levels', case['level'])}）"
+            text = f"{name('stages', case['furthest'])}{level} · {label}，个案 {case['case_id']}"
+        if count[pid] > 1:
+            text += f"（另有 {count[pid] - 1} 个既往个案）"
+        texts[pid] = text
+    return pd.Series(texts, name="status")
+
+
 def followup_list(
-    flagged: pd.DataFrame, roster: pd.DataFrame, item9: pd.DataFrame
+    flagged: pd.DataFrame, roster: pd.DataFrame, item9: pd.DataFrame, cases: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The flagged students found on the school's roster, one row each, and those that are not.
 
@@ -72,6 +131,10 @@ def followup_list(
         store's key), ``student_number, name, grade, class`` as written.
     item9 : pandas.DataFrame
         ``pid, q9``: PHQ-9 item 9 of the wave (students without a PHQ-9 sheet absent).
+    cases : pandas.DataFrame, optional
+        ``CaseHistories.cases`` of the school's crisis cases: ``危机个案状态``
+        shows each student's latest (:func:`case_status`), :data:`NO_CASE` for
+        a student without one (and for everyone when ``cases`` is not given).
 
     Returns
     -------
@@ -91,7 +154,7 @@ def followup_list(
     ...                        "class": ["2班"]})
     >>> listed, missing = followup_list(flagged, roster, pd.DataFrame({"pid": ["a", "b"], "q9": [1.0, 0.0]}))
     >>> listed.iloc[0].tolist()
-    ['G1', '张三', '初二', '2班', 'PHQ-9 中度（总分 12）；PHQ-9 第9题（自伤或死亡念头）≥1，需随访', '1 好几天']
+    ['G1', '张三', '初二', '2班', 'PHQ-9 中度（总分 12）；PHQ-9 第9题（自伤或死亡念头）≥1，需随访', '1 好几天', '无']
     >>> missing["pid"].tolist()
     ['b']
     """
@@ -105,6 +168,7 @@ def followup_list(
     on_roster = roster.drop_duplicates("pid").set_index("pid")
     listed = per_student.join(on_roster, how="inner")
     answers = item9.set_index("pid")["q9"] if len(item9) else pd.Series(dtype=float)
+    status = case_status(cases) if cases is not None else pd.Series(dtype=object)
     out = pd.DataFrame(
         {
             "学籍号": listed["student_number"],
@@ -117,6 +181,7 @@ def followup_list(
             ),
             "筛查发现": listed["found"],
             "第9题作答": [item9_answer(answers[p]) if p in answers.index else "—" for p in listed.index],
+            "危机个案状态": [status.get(p, NO_CASE) for p in listed.index],
         }
     )
     order = out.assign(_u=~listed["urgent"], _g=listed["grade_no"], _c=listed["class_no"])

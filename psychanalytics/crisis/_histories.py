@@ -41,7 +41,9 @@ class CaseHistories:
     ----------
     cases : pandas.DataFrame
         One row per case: ``case_id, pid, school, source, severity,
-        local_label, wave_id``; ``school_year`` and ``term`` (``2024-2025/1``:
+        local_label, wave_id``; ``level`` (the level of the network handling
+        the case: the level of its latest event, see :func:`handling_level`;
+        ``<NA>`` when the events have no ``level``); ``school_year`` and ``term`` (``2024-2025/1``:
         first term, September to January; ``/2`` February to August) of the
         warning; for each stage ``reached_<stage>`` (recorded at all) and
         ``<stage>_at`` (its time, ``NaT`` when not reached or when the data
@@ -90,7 +92,10 @@ def _check(events: pd.DataFrame) -> None:
     missing = [c for c in _REQUIRED if c not in events.columns]
     if missing:
         raise KeyError(f"case_histories: events lack column(s) {missing}; they have {list(events.columns)}")
-    for column, allowed in (("crisis_stage", PATHWAY), ("source", codes("sources")), ("severity", (1, 2, 3))):
+    checks = [("crisis_stage", PATHWAY), ("source", codes("sources")), ("severity", (1, 2, 3))]
+    if "level" in events.columns:
+        checks.append(("level", codes("levels")))
+    for column, allowed in checks:
         bad = ~events[column].isin(allowed)
         if bad.any():
             rows = events.index[bad.to_numpy()][:5].tolist()
@@ -240,7 +245,9 @@ def case_histories(events: pd.DataFrame, *, as_of, sessions: pd.DataFrame | None
     events : pandas.DataFrame
         One row per stage event: ``case_id, pid, school, source, severity,
         crisis_stage`` (a code of :data:`PATHWAY`), ``occurred_at`` (may be
-        missing); optional ``local_label, wave_id, level, seq``, as from
+        missing); optional ``local_label, wave_id, level, seq`` (``level``: a
+        code of the conventions' ``levels``; the case's ``level`` is that of its
+        latest event), as from
         :func:`psychanalytics.store.queries.crisis.crisis_events`. Case
         attributes must be the same on every event of a case. Not modified.
     as_of : datetime-like
@@ -311,6 +318,7 @@ def case_histories(events: pd.DataFrame, *, as_of, sessions: pd.DataFrame | None
     out = cases.copy()
     valid = frame[frame["occurred_at"].notna() & (frame["occurred_at"] <= as_of)]
     start = times["raised"].fillna(valid.groupby("case_id")["occurred_at"].min().reindex(cases.index))
+    out["level"] = handling_level(frame).reindex(cases.index)
     out = out.join(school_term(start))
     for stage in PATHWAY:
         out[f"reached_{stage}"] = reached[stage]
@@ -323,6 +331,37 @@ def case_histories(events: pd.DataFrame, *, as_of, sessions: pd.DataFrame | None
     out["last_contact_at"] = out[["last_event_at", "last_session_on"]].max(axis=1)
     out["problems"] = problems.groupby("case_id").size().reindex(cases.index, fill_value=0).astype("int64")
     return CaseHistories(out.reset_index(), problems, as_of)
+
+
+def handling_level(events: pd.DataFrame) -> pd.Series:
+    """The level of the network (``class``, ``school``, ``society``) handling each case: that of its latest event.
+
+    The latest event is the one with the latest time; events recorded at the
+    same time are ordered by ``seq`` (or, without it, as given), and events
+    without a time come after the timed ones in that order, since a stage
+    recorded without a time is still where the case went. So a case referred
+    to a hospital is handled by ``society`` until an event at another level is
+    recorded (closed by the school when the student returns: ``school``). The
+    level is what the records say, problems and all (:func:`case_histories`
+    reports those); it is ``<NA>`` where the events have no ``level`` column.
+
+    >>> events = pd.DataFrame({"case_id": ["C1", "C1", "C1", "C2"], "seq": [1, 2, 3, 1],
+    ...                        "level": ["class", "school", "society", "class"],
+    ...                        "occurred_at": pd.to_datetime(["2024-10-08", "2024-10-09", None, "2024-11-04"])})
+    >>> handling_level(events).to_dict()
+    {'C1': 'society', 'C2': 'class'}
+    """
+    ids = pd.Index(events["case_id"].unique(), name="case_id")
+    if "level" not in events.columns:
+        return pd.Series(pd.NA, index=ids, name="level", dtype="object")
+    order = events.assign(
+        _untimed=pd.to_datetime(events["occurred_at"]).isna(),
+        _at=pd.to_datetime(events["occurred_at"]),
+        _seq=events["seq"] if "seq" in events.columns else range(len(events)),
+        _row=range(len(events)),
+    ).sort_values(["case_id", "_untimed", "_at", "_seq", "_row"], na_position="last")
+    latest = order.drop_duplicates("case_id", keep="last").set_index("case_id")["level"]
+    return latest.rename("level").reindex(ids)
 
 
 def _follow_ups(

@@ -45,7 +45,8 @@ def funnel(cases: pd.DataFrame, *, by: str | Sequence[str] = ()) -> pd.DataFrame
     cases : pandas.DataFrame
         ``CaseHistories.cases`` (columns ``reached_<stage>`` and the ``by`` columns).
     by : str or sequence of str
-        Grouping columns of ``cases``: ``school``, ``source``, ``severity``, ``term``, ``school_year`` …
+        Grouping columns of ``cases``: ``school``, ``source``, ``severity``, ``level`` (the
+        level handling the case), ``term``, ``school_year`` …
 
     Returns
     -------

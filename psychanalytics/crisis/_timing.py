@@ -133,7 +133,8 @@ def stage_times(
     as_of : datetime-like
         When the data were extracted.
     by : str or sequence of str
-        Grouping columns of ``cases``.
+        Grouping columns of ``cases``: ``school``, ``source``, ``severity``, ``level`` (the level
+        handling the case), ``term`` …
     intervals : sequence of (str, str)
         ``(from_stage, to_stage)`` pairs; default :data:`INTERVALS`.
     ci : float

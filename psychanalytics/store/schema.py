@@ -175,6 +175,18 @@ EMPLOYMENT = ("full_time", "part_time")
 ARMS = ("treatment", "comparison")
 CRISIS_STAGES = ("raised", "confirmed", "intervention", "referred", "closed")
 CRISIS_LEVELS = ("class", "school", "society")
+CRISIS_SOURCES = (
+    "screening",
+    "head_teacher",
+    "teacher",
+    "class_committee",
+    "parent",
+    "self_referral",
+    "peer",
+    "observation",
+)
+"""Who raised a crisis warning (psychanalytics/crisis/conventions.yaml); ``observation`` and ``peer`` as
+written before revision 0006 split them (DESIGN.md decision 93)."""
 ARCHIVE_CATEGORIES = ("general", "attention", "key", "crisis")
 ACTIVITY_KINDS = ("lecture", "parent_class", "carnival", "themed_meeting", "club", "training")
 
@@ -600,7 +612,7 @@ crisis_case = sa.Table(
         "source",
         sa.String(24),
         "sensitive",
-        _in("source", ("screening", "observation", "self_referral", "parent", "peer"), "source"),
+        _in("source", CRISIS_SOURCES, "source"),
         nullable=False,
     ),
     _col(

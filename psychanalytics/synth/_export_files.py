@@ -38,10 +38,13 @@ _CRISIS_STAGES = {
 _CRISIS_LEVELS = {"class": "班级", "school": "学校", "society": "社会"}
 _CRISIS_SOURCES = {
     "screening": "普测",
-    "observation": "观察",
+    "head_teacher": "班主任",
+    "teacher": "任课教师",
+    "class_committee": "心理委员",
     "self_referral": "主动求助",
     "parent": "家长",
-    "peer": "同伴",
+    "peer": "同学",
+    "observation": "观察",
 }
 
 _STAFF_HEADER = "工号 学校 学年 专兼职 心理学专业 证书 实际从事心理工作 周课时".split()
