@@ -81,6 +81,20 @@ def test_each_case_keeps_the_level_of_its_latest_event(cases):
     }
 
 
+def test_the_schools_own_view_names_who_handles_each_case(cases):
+    view = crisis.school_cases(cases, "S1", as_of=AS_OF).set_index("case_id")
+    assert view["level"].to_dict() == {
+        "K": "学校",
+        "L": "社会",
+        "M": "班级",
+        "N": "学校",
+        "O": "学校",
+        "P": "班级",
+    }
+    without = crisis.case_histories(events().drop(columns="level"), as_of=AS_OF).cases
+    assert crisis.school_cases(without, "S1", as_of=AS_OF)["level"].isna().all()
+
+
 def test_the_funnel_is_cut_by_the_level_handling_the_case(cases):
     table = crisis.funnel(cases, by="level").set_index(["level", "crisis_stage"])[["count", "n"]]
     assert table.apply(tuple, axis=1).to_dict() == {

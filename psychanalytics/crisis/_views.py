@@ -15,6 +15,7 @@ SCHOOL_CASE_COLUMNS = (
     "warning",
     "local_label",
     "where",
+    "level",
     "raised_at",
     "last_contact_at",
     "days_since_contact",
@@ -56,7 +57,9 @@ def school_cases(
         One row per case of ``school`` (:data:`SCHOOL_CASE_COLUMNS`): ``source``
         and ``where`` (the stage an open case waits at, or 结案) in Chinese,
         ``warning`` (the district's label of the severity) beside the
-        ``local_label`` the school wrote, ``days_since_contact`` (whole days),
+        ``local_label`` the school wrote, ``level`` (班级 / 学校 / 社会: who
+        handles the case now, :func:`handling_level`; empty where the events
+        record no level), ``days_since_contact`` (whole days),
         ``stalled``, ``sessions``, ``problems`` (data problems to correct).
         Open stalled cases first, then open ones, most severe first; closed last.
 
@@ -92,6 +95,9 @@ def school_cases(
             "where": own["furthest"]
             .map(lambda code: name("stages", code))
             .where(~closed, name("stages", "closed")),
+            "level": own["level"].map(lambda code: name("levels", code), na_action="ignore")
+            if "level" in own.columns
+            else pd.Series(pd.NA, index=own.index, dtype="object"),
             "raised_at": own["raised_at"],
             "last_contact_at": own["last_contact_at"],
             "days_since_contact": days.astype("Int64"),
