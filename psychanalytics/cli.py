@@ -349,18 +349,39 @@ def _refused(message: str, *, as_json: bool, newline: bool) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from psychanalytics import reports, store
+    from psychanalytics import mart, reports, store
 
     try:
         done = reports.render_annual(
-            args.db, school_year=args.year, out=args.out, pdf=args.pdf, min_cell=args.min_cell
+            args.db, mart=args.mart, school_year=args.year, out=args.out, pdf=args.pdf, min_cell=args.min_cell
         )
-    except (reports.ReportError, store.StoreNotFoundError, store.StoreVersionError, ValueError) as exc:
+    except (
+        reports.ReportError, store.StoreNotFoundError, store.StoreVersionError, mart.MartNotFoundError, ValueError,
+    ) as exc:  # fmt: skip
         print(f"报告未生成 / report not rendered: {exc}", file=sys.stderr)
         return 2
     print(f"报告 / report (HTML): {done.html}")
     if done.pdf is not None:
         print(f"报告 / report (PDF): {done.pdf}")
+    return 0
+
+
+def _cmd_scorecard(args: argparse.Namespace) -> int:
+    from psychanalytics import mart, reports, store
+
+    try:
+        path, card = reports.render_scorecard(args.db, mart=args.mart, school_year=args.year, out=args.out)
+    except (store.StoreNotFoundError, store.StoreVersionError, mart.MartNotFoundError, ValueError) as exc:
+        print(f"督导检查表未生成 / scorecard not written: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{card.school_year}学年年终督导五项检查 / year-end supervision checks ({card.table['school_id'].nunique()} 所学校 schools)"
+    )
+    for _, row in card.summary.iterrows():
+        print(
+            f"  {row['name_zh']}：达标 {row['pass']}，未达标 {row['fail']}，缺数据 {row['no_data']}（共 {row['n']} 所）"
+        )
+    print(f"督导检查表 / scorecard (XLSX): {path}")
     return 0
 
 
@@ -416,15 +437,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_cmd_serve)
 
-    report = sub.add_parser("report", help="render a report (年度督导调研报告) to HTML and PDF")
+    report = sub.add_parser(
+        "report",
+        help="render a report: the annual survey report (调研报告), the supervision scorecard (督导检查表)",
+    )
     kinds = report.add_subparsers(dest="report_kind", required=True)
     annual = kinds.add_parser(
         "annual",
         help="the annual survey report of a school year (调研报告): HTML, and PDF with --pdf",
         description="Render the annual survey report: a parameterised notebook (papermill) to one "
-        "self-contained HTML file and, with --pdf, to PDF through headless Chromium. Reads the store read-only.",
+        "self-contained HTML file and, with --pdf, to PDF through headless Chromium. Reads the published mart "
+        "only: --mart, or with --db the mart beside the store (<name>-mart.sqlite), published first unless it "
+        "is current.",
     )
     _add_db(annual)
+    annual.add_argument("--mart", help="a published mart (SQLite file or PostgreSQL URL of the reader role)")
     annual.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
     annual.add_argument("--out", required=True, help="HTML file to write; the PDF goes beside it (.pdf)")
     annual.add_argument("--pdf", action="store_true", help="also print the PDF (headless Chromium)")
@@ -435,6 +462,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="small-cell threshold (default: $PSYCHANALYTICS_MIN_CELL or 10)",
     )
     annual.set_defaults(handler=_cmd_report)
+    scorecard = kinds.add_parser(
+        "scorecard",
+        help="the year-end supervision scorecard of a school year (督导检查表): XLSX",
+        description="Write the five supervision checks of every school, with the evidence each rests on and "
+        "what is missing, to a bilingual XLSX workbook. Reads the published mart only: --mart, or with --db "
+        "the mart beside the store, published first unless it is current.",
+    )
+    _add_db(scorecard)
+    scorecard.add_argument(
+        "--mart", help="a published mart (SQLite file or PostgreSQL URL of the reader role)"
+    )
+    scorecard.add_argument("--year", required=True, help="school year, e.g. 2024-2025")
+    scorecard.add_argument("--out", required=True, help="XLSX file to write")
+    scorecard.set_defaults(handler=_cmd_scorecard)
 
     imp = sub.add_parser(
         "import",

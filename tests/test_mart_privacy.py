@@ -110,11 +110,17 @@ def test_the_mart_file_holds_only_labelled_aggregates(district, tmp_path):
                 "n",
                 "suppressed",
                 "marker",
+                mart.ROW_COLUMN,
             }
             assert not [c for c in columns if "pid" in c.lower() or c.lower() in {"student_number", "name"}]
             if "no_people" not in policy:  # a table of no people (targets, teachers) names its own columns
                 assert set(columns) <= allowed, (name, set(columns) - allowed)
-            labels = [c for c in columns if c not in {"count", "n", "suppressed", "marker", *ESTIMATES}]
+            labels = [
+                c
+                for c in columns
+                if c not in {"count", "n", "suppressed", "marker", mart.ROW_COLUMN, *ESTIMATES}
+            ]
+            assert columns[-1] == mart.ROW_COLUMN
             frame = pd.read_sql_query(f'SELECT * FROM "{name}"', conn)
             assert not frame.duplicated(subset=labels).any(), name  # one row per cell, never per student
     with store.connect_existing(district, read_only=True).connect() as conn:

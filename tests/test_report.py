@@ -9,11 +9,12 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pypdf
 import pytest
 
-from psychanalytics import reports, store
+from psychanalytics import mart, plan, reports, store
 from psychanalytics.privacy import LeaderView
 from psychanalytics.store import queries
 
@@ -97,8 +98,8 @@ def test_html_is_one_self_contained_file(rendered):
         assert heading in page
 
 
-def test_every_table_of_the_report_passes_the_leader_policy(demo_db):
-    report = reports.annual_report(demo_db, school_year=YEAR, min_cell=10)
+def test_every_table_of_the_report_passes_the_leader_policy(demo_mart):
+    report = reports.annual_report(demo_mart, school_year=YEAR)
     sections = [report.head(), report.summary(), report.achievements(), report.gaps(), report.problems(),
                 report.recommendations(), report.annex()]  # fmt: skip
     assert all(s.data for s in sections)
@@ -106,19 +107,77 @@ def test_every_table_of_the_report_passes_the_leader_policy(demo_db):
                 "activities", "problems", "annex_targets", "annex_checks"}  # fmt: skip
     assert expected <= set(report.views) and all(isinstance(v, LeaderView) for v in report.views.values())
     assert any(name.startswith("room_matrix_") for name in report.views)
+    assert report.min_cell == 10  # the mart's, stated in the report's head
 
 
-def test_the_report_reads_only_through_plan_inputs(demo_db):
-    """The one read the report makes returns aggregates only: no pid, no teacher id (ready for the mart)."""
-    engine = store.connect_existing(demo_db, read_only=True)
-    inputs = queries.plan_inputs(engine)
-    engine.dispose()
-    for name in ("staff", "rooms", "lessons", "activities", "school_rows", "funding", "counselling"):
-        columns = set(getattr(inputs, name).columns)
-        assert not columns & {"pid", "staff_id", "session_id"}, name
+def test_the_report_reads_the_mart_and_needs_no_store(demo_db, tmp_path):
+    """Rendered from a mart whose store is gone: the report never reaches row-level data (issue #15)."""
+    shutil.copy(demo_db, tmp_path / "store.sqlite")
+    published = mart.publish_beside(tmp_path / "store.sqlite")
+    assert published == tmp_path / "store-mart.sqlite"
+    (tmp_path / "store.sqlite").unlink()
+    done = reports.render_annual(mart=published, school_year=YEAR, out=tmp_path / "from_mart.html")
+    page = done.html.read_text(encoding="utf-8")
+    assert all(heading in page for heading in reports.SECTIONS)
+    assert "汇总数据发布于" in page and "数据截至" in page
+    with pytest.raises(mart.MartNotFoundError, match="not a published mart"):
+        reports.annual_report(demo_db, school_year=YEAR)  # a store is not a mart
 
 
-def test_an_unknown_school_year_is_a_clear_error(demo_db, tmp_path):
-    with pytest.raises(reports.ReportError, match="no school reports '2030-2031'"):
-        reports.render_annual(demo_db, school_year="2030-2031", out=tmp_path / "x.html")
+def test_publish_beside_publishes_again_only_when_the_store_changed(demo_db, tmp_path):
+    shutil.copy(demo_db, tmp_path / "store.sqlite")
+    first = mart.publish_beside(tmp_path / "store.sqlite")
+    stamp = first.stat().st_mtime_ns
+    assert mart.publish_beside(tmp_path / "store.sqlite").stat().st_mtime_ns == stamp  # current: kept
+    assert mart.publish_beside(tmp_path / "store.sqlite", min_cell=11).stat().st_mtime_ns != stamp
+    assert mart.Mart(first).manifest["min_cell"] == 11
+
+
+def test_an_unknown_school_year_is_a_clear_error(demo_mart, tmp_path):
+    with pytest.raises(reports.ReportError, match=r"not '2030-2031'"):
+        reports.render_annual(mart=demo_mart, school_year="2030-2031", out=tmp_path / "x.html")
     assert not (tmp_path / "x.html").exists()
+
+
+# --- the supervision scorecard: one command -----------------------------------------------------------
+
+
+def test_the_scorecard_command_writes_every_schools_five_checks(demo_db, demo_mart, tmp_path):
+    out = tmp_path / "scorecard.xlsx"
+    cli = Path(sys.executable).parent / "psychanalytics"
+    done = subprocess.run(
+        [cli, "report", "scorecard", "--mart", str(demo_mart), "--year", YEAR, "--out", str(out)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    engine = store.connect_existing(demo_db, read_only=True)
+    expected = plan.evaluate(queries.plan_inputs(engine), school_year=YEAR).scorecard  # from the store
+    engine.dispose()
+    rows = list(openpyxl.load_workbook(out).worksheets[0].values)
+    assert rows[0][:6] == ("学校编号", "学校", "学段", "城乡", "检查项", "结论") and rows[1][0] == "school id"
+    body = pd.DataFrame(rows[2:], columns=rows[1])
+    assert len(body) == len(expected) == 5 * expected["school_id"].nunique()
+    ours = body.set_index(["school id", "check"])["result"].sort_index()
+    theirs = expected.set_index(["school_id", "name_zh"])["status_zh"].sort_index()
+    assert ours.tolist() == theirs.tolist() and ours.index.tolist() == theirs.index.tolist()
+    assert (
+        body.groupby("school id")["check"]
+        .apply(list)
+        .map(lambda c: c == [v[0] for v in plan.CHECKS.values()])
+        .all()
+    )
+    failed = body[body["result"] == "未达标"]
+    assert len(failed) and failed["what is missing"].notna().all()  # every failed check says what is missing
+    for zh, _ in plan.CHECKS.values():
+        passing = int((theirs.xs(zh, level="name_zh") == "达标").sum())
+        assert f"{zh}：达标 {passing}，" in done.stdout
+    assert "scorecard (XLSX)" in done.stdout
+
+
+def test_the_scorecard_command_names_a_missing_mart(tmp_path, capsys):
+    from psychanalytics import cli
+
+    code = cli.main(["report", "scorecard", "--mart", str(tmp_path / "none.sqlite"), "--year", YEAR,
+                     "--out", str(tmp_path / "x.xlsx")])  # fmt: skip
+    assert code == 2 and "mart not found" in capsys.readouterr().err
+    assert not (tmp_path / "x.xlsx").exists()

@@ -367,39 +367,6 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _mart_beside(db: str | Path | None) -> tuple[str, Path]:
-    """The store's URL and the SQLite mart ``serve --db`` publishes beside it (``<name>-mart.sqlite``)."""
-    url = store.resolve_url(db)
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        path = Path(parsed.database)
-        return url, path.with_name(f"{path.stem}-mart.sqlite")
-    return url, Path(f"{parsed.database or 'store'}-mart.sqlite").resolve()
-
-
-def _fresh_mart(db: str | Path | None) -> Path:
-    """Publish the store's mart unless the one beside it was published from the store as it is now."""
-    url, target = _mart_beside(db)
-    engine = store.connect_existing(url)
-    try:
-        with engine.connect() as conn:
-            last = store.audit.head(conn)
-        if target.is_file():
-            try:
-                current = Mart(target)
-                published_at = current.manifest.get("audit_seq")
-                current.close()
-                if last is not None and published_at == last[0]:
-                    return target
-            except mart_.MartNotFoundError:
-                pass
-        done = mart_.publish(engine, target)
-        print(f"已发布汇总数据 / mart published: {target} ({len(done.rows)} 张表 / tables)", flush=True)
-        return target
-    finally:
-        engine.dispose()
-
-
 def serve(
     *,
     mart: str | Path | None = None,
@@ -435,7 +402,7 @@ def serve(
         )
         return 2
     try:
-        target = Path(_fresh_mart(db)) if mart is None else mart
+        target = mart_.publish_beside(db) if mart is None else mart
         Mart(target).close()
     except (store.StoreNotFoundError, mart_.MartNotFoundError) as exc:
         print(exc, file=sys.stderr)

@@ -20,7 +20,17 @@ Examples
 True
 """
 
-from psychanalytics.mart._publish import MANIFEST_TABLE, READER_ROLE, RULE, Publication, build_tables, publish
+from psychanalytics.mart._publish import (
+    MANIFEST_TABLE,
+    READER_ROLE,
+    ROW_COLUMN,
+    RULE,
+    Publication,
+    build_tables,
+    mart_beside,
+    publish,
+    publish_beside,
+)
 from psychanalytics.mart._read import Mart, MartNotFoundError, open_mart
 from psychanalytics.mart._registry import TABLE_MODULES, MartTable, register, registered
 from psychanalytics.privacy.linked import Population
@@ -28,6 +38,7 @@ from psychanalytics.privacy.linked import Population
 __all__ = [
     "MANIFEST_TABLE",
     "READER_ROLE",
+    "ROW_COLUMN",
     "RULE",
     "TABLES",
     "Mart",
@@ -36,8 +47,10 @@ __all__ = [
     "Population",
     "Publication",
     "build_tables",
+    "mart_beside",
     "open_mart",
     "publish",
+    "publish_beside",
     "register",
     "registered",
 ]

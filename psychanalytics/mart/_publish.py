@@ -26,6 +26,9 @@ MANIFEST_TABLE = "mart_manifest"
 TABLES_TABLE = "mart_tables"
 """The mart's list of its tables: name, titles, rows, the policy each was published under."""
 HEADLINE_SUFFIX = "__headline"
+ROW_COLUMN = "mart_row"
+"""Each published row's place in its table (0, 1, …): a database keeps no row order of its own (PostgreSQL
+returns a table's rows in any order), so the reader sorts on it and drops it."""
 PG_SCHEMA = "mart"
 """The PostgreSQL schema a mart is published to (beside the row-level tables, reached by a reader role)."""
 RULE = (
@@ -227,7 +230,9 @@ def _write(
     conn: sa.Connection, frames: dict[str, pd.DataFrame], listed: pd.DataFrame, manifest: dict, schema
 ):
     for name, frame in frames.items():
-        _storable(frame).to_sql(name, conn, schema=schema, index=False)
+        _storable(frame).assign(**{ROW_COLUMN: range(len(frame))}).to_sql(
+            name, conn, schema=schema, index=False
+        )
     listed.to_sql(TABLES_TABLE, conn, schema=schema, index=False)
     pd.DataFrame(
         {"key": list(manifest), "value": [json.dumps(v, ensure_ascii=False) for v in manifest.values()]}
@@ -396,3 +401,62 @@ def publish(
         if engine is not db:
             engine.dispose()
     return Publication(shown_target, manifest, {name: len(frame) for name, frame in frames.items()})
+
+
+def mart_beside(db: str | Path | sa.Engine | None) -> Path:
+    """Where the SQLite mart of a store goes: beside a SQLite store as ``<name>-mart.sqlite``, else in the
+    working folder as ``<database>-mart.sqlite``.
+
+    >>> mart_beside("/srv/data/district.sqlite").as_posix()
+    '/srv/data/district-mart.sqlite'
+    """
+    url = db.url if isinstance(db, sa.Engine) else sa.make_url(store.resolve_url(db))
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database)
+        return path.with_name(f"{path.stem}-mart.sqlite")
+    return Path(f"{url.database or 'store'}-mart.sqlite").resolve()
+
+
+def publish_beside(db: str | Path | None, *, min_cell: int | None = None) -> Path:
+    """The mart beside the store (:func:`mart_beside`), published first unless it is current.
+
+    Current means published from the store as it is now: its manifest's audit row is the store's last
+    (publishing audits itself, so any later import, erasure or publication makes it stale) and its
+    small-cell threshold is ``min_cell`` (default ``PSYCHANALYTICS_MIN_CELL``). ``serve --db`` and
+    ``report annual --db`` use it, so leaders' pages and reports read the mart, never the store.
+
+    Returns
+    -------
+    pathlib.Path
+        The mart file.
+
+    Raises
+    ------
+    psychanalytics.store.StoreNotFoundError
+        If the store does not exist.
+    """
+    from psychanalytics.mart._read import Mart, MartNotFoundError
+
+    target = mart_beside(db)
+    min_cell = Settings.from_env().min_cell if min_cell is None else min_cell
+    engine = store.connect_existing(db)
+    try:
+        with engine.connect() as conn:
+            last = audit.head(conn)
+        if target.is_file():
+            try:
+                current = Mart(target)
+                manifest = current.manifest
+                current.close()
+                if last is not None and (manifest.get("audit_seq"), manifest.get("min_cell")) == (
+                    last[0],
+                    min_cell,
+                ):
+                    return target
+            except MartNotFoundError:
+                pass
+        done = publish(engine, target, min_cell=min_cell)
+        print(f"已发布汇总数据 / mart published: {target} ({len(done.rows)} 张表 / tables)", flush=True)
+        return target
+    finally:
+        engine.dispose()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from psychanalytics.mart._publish import MANIFEST_TABLE, PG_SCHEMA, TABLES_TABLE
+from psychanalytics.mart._publish import MANIFEST_TABLE, PG_SCHEMA, ROW_COLUMN, TABLES_TABLE
 
 _COUNTS = ("count", "n")
 
@@ -99,6 +99,10 @@ class Mart:
             )
         with self.engine.connect() as conn:
             frame = pd.read_sql_query(self._select(name), conn)
+        if ROW_COLUMN in frame.columns:  # the order it was published in (marts before it: as stored)
+            frame = (
+                frame.sort_values(ROW_COLUMN, kind="stable").drop(columns=ROW_COLUMN).reset_index(drop=True)
+            )
         for column in _COUNTS:
             if column in frame.columns:
                 frame[column] = frame[column].astype("Int64")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from psychanalytics import plan
-from psychanalytics.mart._evaluated import by_group, evaluated
+from psychanalytics.mart._evaluated import by_group, evaluated, latest
 from psychanalytics.mart._registry import MartTable, register
 from psychanalytics.mart.staffing import GROUP
 
@@ -142,4 +142,175 @@ SCORECARD = register(
     )
 )  # fmt: skip
 
-__all__ = ["ATTAINMENT", "PLANS", "SCHOOL_STATUS", "SCORECARD", "TARGETS"]
+
+# --- the plan's results whole, for the annual report -------------------------------------------------------
+
+RESULT_FRAMES = (
+    "schools", "profile", "school_gaps", "district_gaps", "room_compliance", "room_status", "room_share",
+    "lessons", "events", "parents", "lectures", "coverage", "governance", "funding", "counselling",
+    "indicators",
+)  # fmt: skip
+"""Frames of :class:`psychanalytics.plan.PlanResults` that cover every school year (published from the last
+judged year's results; a year's results are these frames up to that year)."""
+JUDGED_FRAMES = ("attainment", "scorecard")
+"""Frames judged in one year (published for every judged year, told apart by ``school_year``)."""
+RESULTS_PREFIX = "plan_results_"
+_INSTITUTIONAL = (
+    "institutional facts of each school and the district (schools, teachers and their posts and "
+    "qualifications, classes, lessons, months, event days, rooms, budgets, a school's roll), as the year-end "
+    "supervision reports them per school: no student is counted by any attribute"
+)
+
+
+def _result_frame(field: str):
+    def build(engine) -> pd.DataFrame:
+        _, results = evaluated(engine)
+        if not results:
+            return pd.DataFrame()
+        if field in JUDGED_FRAMES:
+            return pd.concat([getattr(r, field) for r in results.values()], ignore_index=True)
+        return getattr(latest(engine), field)
+
+    return build
+
+
+def _result_columns(engine) -> pd.DataFrame:
+    rows = [
+        (f"{RESULTS_PREFIX}{field}", column, str(dtype))
+        for field in (*RESULT_FRAMES, *JUDGED_FRAMES)
+        for column, dtype in _result_frame(field)(engine).dtypes.items()
+    ]
+    return pd.DataFrame(rows, columns=["mart_table", "column_name", "dtype"])
+
+
+RESULTS = {
+    field: register(
+        MartTable(
+            f"{RESULTS_PREFIX}{field}",
+            f"年度督导与调研报告的依据：{field}",
+            f"the plan's results for the annual report: {field}",
+            _result_frame(field),
+            None,
+            no_people=_INSTITUTIONAL,
+        )
+    )
+    for field in (*RESULT_FRAMES, *JUDGED_FRAMES)
+}
+RESULT_COLUMNS = register(
+    MartTable(
+        f"{RESULTS_PREFIX}columns",
+        "年度报告依据表的列类型",
+        "column types of the plan_results_ tables",
+        _result_columns,
+        None,
+        no_people="the names and types of other tables' columns",
+    )
+)
+
+
+def _restored(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    """``frame`` read back from the mart with the column types it was published with."""
+    out = frame.copy()
+    for column, dtype in dtypes.items():
+        if dtype == "bool":
+            out[column] = out[column].astype("int64").astype(bool)
+        elif dtype == "object":  # text with gaps: the gaps are None, as pandas leaves them
+            values = out[column].astype(object)
+            out[column] = values.where(values.notna(), None)
+        else:
+            out[column] = out[column].astype(dtype)
+    return out[list(dtypes)]
+
+
+def plan_results(mart, *, school_year: str) -> plan.PlanResults:
+    """The plan's results of ``school_year`` as published in ``mart``: what :func:`psychanalytics.plan.evaluate`
+    computed from the store when the mart was published, without reaching the store.
+
+    The rule data (staffing standards, the room rule, activity rules, full-time hours) are the package's
+    defaults, as publishing used them; the hiring projections are recomputed from the published district
+    gaps (:func:`psychanalytics.plan.projections`).
+
+    Parameters
+    ----------
+    mart : str, Path or Mart
+        A published mart (:func:`psychanalytics.mart.open_mart`).
+    school_year : str
+        A school year the store reported when the mart was published.
+
+    Returns
+    -------
+    psychanalytics.plan.PlanResults
+
+    Raises
+    ------
+    ValueError
+        If the mart holds no results of ``school_year`` (the message names the years it holds).
+    KeyError
+        If the mart was published before these tables existed (publish it again).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from psychanalytics import store, synth
+    >>> from psychanalytics.mart import publish
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> engine = store.connect(folder / "store.sqlite")
+    >>> store.create_all(engine)
+    >>> _ = synth.build_demo(engine, seed=1, students=600)
+    >>> _ = publish(engine, folder / "mart.sqlite", tables=[*RESULTS.values(), RESULT_COLUMNS])
+    >>> results = plan_results(folder / "mart.sqlite", school_year="2024-2025")
+    >>> results.school_year, sorted(results.scorecard["check"].unique())[:2]
+    ('2024-2025', ['counselling', 'courses'])
+    """
+    from psychanalytics import activities, facilities, staffing
+    from psychanalytics._rules import year_start
+    from psychanalytics.mart._read import open_mart
+
+    reader = open_mart(mart)
+    columns = reader.table(RESULT_COLUMNS.name)
+    types = {
+        table: dict(zip(part["column_name"], part["dtype"], strict=True))
+        for table, part in columns.groupby("mart_table", sort=False)
+    }
+
+    def read(field: str) -> pd.DataFrame:
+        name = f"{RESULTS_PREFIX}{field}"
+        return _restored(reader.table(name), types[name])
+
+    judged = {field: read(field) for field in JUDGED_FRAMES}
+    years = list(dict.fromkeys(judged["scorecard"]["school_year"]))
+    if school_year not in years:
+        raise ValueError(f"the mart {reader.name} holds the plan's results of {years}, not {school_year!r}")
+    frames = {}
+    for field in RESULT_FRAMES:
+        frame = read(field)
+        if "school_year" in frame.columns:
+            frame = frame[frame["school_year"].map(year_start) <= year_start(school_year)]
+        frames[field] = frame.reset_index(drop=True)
+    for field, frame in judged.items():
+        frames[field] = frame[frame["school_year"] == school_year].reset_index(drop=True)
+    standards = staffing.standards(*dict.fromkeys(frames["district_gaps"]["standard"]))
+    return plan.PlanResults(
+        school_year=school_year,
+        **frames,
+        projections=plan.projections(frames["district_gaps"], standards, school_year=school_year),
+        standards=standards,
+        room_rule=facilities.room_rule(),
+        rules=activities.activity_rules(),
+        synthetic=bool(reader.manifest["snapshot"]["synthetic"]),
+        full_time_hours=staffing.FULL_TIME_WEEKLY_HOURS,
+    )
+
+
+__all__ = [
+    "ATTAINMENT",
+    "JUDGED_FRAMES",
+    "PLANS",
+    "RESULTS",
+    "RESULT_COLUMNS",
+    "RESULT_FRAMES",
+    "SCHOOL_STATUS",
+    "SCORECARD",
+    "TARGETS",
+    "plan_results",
+]

@@ -24,7 +24,7 @@ Examples
 """
 
 from psychanalytics.plan._attainment import STATUS_LABELS, STATUSES, attainment
-from psychanalytics.plan._evaluate import PlanResults, evaluate
+from psychanalytics.plan._evaluate import PROJECTION_YEARS_AFTER, PlanResults, evaluate, projections
 from psychanalytics.plan._indicators import INDICATORS, Parts, indicators
 from psychanalytics.plan._scorecard import CHECK_STATUS, CHECKS, PART_TIME_CERTIFIED_SHARE, scorecard
 from psychanalytics.plan._targets import Target, TargetSet, plans, targets
@@ -34,6 +34,7 @@ __all__ = [
     "CHECK_STATUS",
     "INDICATORS",
     "PART_TIME_CERTIFIED_SHARE",
+    "PROJECTION_YEARS_AFTER",
     "STATUSES",
     "STATUS_LABELS",
     "Parts",
@@ -44,6 +45,7 @@ __all__ = [
     "evaluate",
     "indicators",
     "plans",
+    "projections",
     "scorecard",
     "targets",
 ]

@@ -80,12 +80,43 @@ def _upto(frame: pd.DataFrame, school_year: str) -> pd.DataFrame:
     return frame[frame["school_year"].map(year_start) <= year_start(school_year)].reset_index(drop=True)
 
 
-def _projections(district: pd.DataFrame, chosen, school_year: str) -> dict:
+def projections(district_gaps: pd.DataFrame, standards_used, *, school_year: str) -> dict:
+    """Teachers still needed under each standard with a deadline, projected at the pace of the years so far.
+
+    The line runs to the standard's deadline, or :data:`PROJECTION_YEARS_AFTER` years past
+    ``school_year`` when the deadline has come; a standard with fewer than two years of history is left out.
+
+    Parameters
+    ----------
+    district_gaps : pandas.DataFrame
+        :func:`psychanalytics.staffing.district_gaps` (``school_year, standard, teachers_needed``) up to
+        ``school_year``.
+    standards_used : sequence of Standard
+        The standards judged; those without a deadline are skipped.
+    school_year : str
+        The year judged.
+
+    Returns
+    -------
+    dict of str to Projection
+        :func:`psychanalytics.staffing.projection` per standard code.
+
+    Examples
+    --------
+    >>> from psychanalytics import staffing
+    >>> gaps = pd.DataFrame({"school_year": ["2022-2023", "2023-2024"], "standard": "zhonglou_2024",
+    ...                      "teachers_needed": [10.0, 6.0]})
+    >>> ahead = projections(gaps, staffing.standards("zhonglou_2024"), school_year="2023-2024")
+    >>> ahead["zhonglou_2024"].deadline, ahead["zhonglou_2024"].current
+    ('2024-2025', 6.0)
+    """
     out = {}
-    for standard in chosen:
+    for standard in standards_used:
         if standard.deadline is None:
             continue
-        history = district.loc[district["standard"] == standard.code, ["school_year", "teachers_needed"]]
+        history = district_gaps.loc[
+            district_gaps["standard"] == standard.code, ["school_year", "teachers_needed"]
+        ]
         if len(history) < 2:
             continue
         horizon = max(year_start(standard.deadline), year_start(school_year) + PROJECTION_YEARS_AFTER)
@@ -208,7 +239,7 @@ def evaluate(
         schools=inputs.schools,
         profile=profile,
         district_gaps=district_gaps,
-        projections=_projections(district_gaps, chosen, school_year),
+        projections=projections(district_gaps, chosen, school_year=school_year),
         room_compliance=compliance,
         room_share=facilities.compliance_share(status, rule=room_rule),
         counselling=counselling,

@@ -1,9 +1,9 @@
-"""Reports assembled from the store: the annual survey report (调研报告) and research reports.
+"""Reports: the annual survey report (调研报告) and the supervision scorecard from the mart; research reports.
 
-A report function takes a database (path, URL or engine), reads it through a read-only connection,
-hands the frames to the pure domain functions and returns their result; files and databases stay here,
-statistics in the domain modules. :func:`intervention_outcomes` is the per-intervention table of
-:mod:`psychanalytics.outcomes` (:func:`write_xlsx` saves it as a bilingual workbook).
+Leaders' reports (the annual report, :func:`supervision_scorecard`) read the published mart only; the
+research report :func:`intervention_outcomes` (the per-intervention table of :mod:`psychanalytics.outcomes`)
+reads the store through a read-only connection. Files and databases stay here, statistics in the domain
+modules; :func:`write_xlsx` saves a table as a bilingual workbook.
 
 :func:`render_annual` executes the report notebook shipped with the package
 (``psychanalytics/reports/annual_report.ipynb``, paired with ``annual_report.md``) with papermill,
@@ -11,15 +11,17 @@ converts its outputs to one self-contained HTML file (nbconvert, inputs hidden, 
 opens offline) and, when asked, prints that file to PDF with headless Chromium. The notebook is thin:
 it calls :func:`annual_report` once and each section of :class:`AnnualReport` in turn.
 
-The report reads the store only through :func:`annual_report`, which calls
-:func:`psychanalytics.store.queries.plan_inputs` on a read-only connection: when the published mart
-for leaders exists, that one function switches to it.
+The report reads the published mart only (:func:`annual_report`, through
+:func:`psychanalytics.mart.plan.plan_results`): its notebook's kernel is given the mart, never the store.
+Given a store, :func:`render_annual` publishes the mart beside it first unless it is current.
 
 Examples
 --------
 From the shell::
 
     psychanalytics report annual --db data/demo.sqlite --year 2024-2025 --out report.html --pdf
+    psychanalytics report annual --mart data/demo-mart.sqlite --year 2024-2025 --out report.html
+    psychanalytics report scorecard --db data/demo.sqlite --year 2024-2025 --out scorecard.xlsx
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from psychanalytics.reports._annual import (
     stylesheet,
 )
 from psychanalytics.reports._outcomes import intervention_outcomes, pretest_reliabilities
+from psychanalytics.reports._scorecard import SupervisionScorecard, supervision_scorecard, write_scorecard
 from psychanalytics.reports._xlsx import write_xlsx
 
 __all__ = [
@@ -48,13 +51,17 @@ __all__ = [
     "AnnualReport",
     "ReportError",
     "ReportFiles",
+    "SupervisionScorecard",
     "annual_notebook",
     "annual_report",
     "intervention_outcomes",
     "pretest_reliabilities",
     "print_pdf",
     "render_annual",
+    "render_scorecard",
     "stylesheet",
+    "supervision_scorecard",
+    "write_scorecard",
     "write_xlsx",
 ]
 
@@ -126,6 +133,7 @@ def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = CHROMIUM, time
 def render_annual(
     db=None,
     *,
+    mart=None,
     school_year: str,
     out: str | Path,
     pdf: bool = False,
@@ -137,7 +145,11 @@ def render_annual(
     Parameters
     ----------
     db : str, Path or None
-        SQLite path or SQLAlchemy URL (default ``PSYCHANALYTICS_DB``); opened read-only.
+        The store (SQLite path or SQLAlchemy URL; default ``PSYCHANALYTICS_DB``) whose mart the report
+        reads: the mart beside it (``<name>-mart.sqlite``), published first unless it is current
+        (:func:`psychanalytics.mart.publish_beside`). Ignored when ``mart`` is given.
+    mart : str or Path, optional
+        A published mart to read instead (SQLite file or PostgreSQL URL of the reader role).
     school_year : str
         e.g. ``2024-2025``.
     out : str or Path
@@ -145,7 +157,8 @@ def render_annual(
     pdf : bool
         Also print the PDF (headless Chromium).
     min_cell : int, optional
-        Small-cell threshold of the leader-output policy (default ``PSYCHANALYTICS_MIN_CELL``).
+        Small-cell threshold of the leader-output policy (default ``PSYCHANALYTICS_MIN_CELL`` when the
+        mart is published here, else the one ``mart`` was published under).
 
     Returns
     -------
@@ -160,9 +173,10 @@ def render_annual(
     import papermill
     from nbconvert import HTMLExporter
 
-    from psychanalytics import store
+    from psychanalytics import mart as mart_
 
-    url = store.resolve_url(db)
+    if mart is None:
+        mart = mart_.publish_beside(db, min_cell=min_cell)
     html_path = Path(out).with_suffix(".html").resolve()
     html_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="psychanalytics-report-") as work:
@@ -171,7 +185,7 @@ def render_annual(
             papermill.execute_notebook(
                 str(annual_notebook()),
                 str(executed),
-                parameters={"db": url, "school_year": school_year, "min_cell": min_cell},
+                parameters={"mart": str(mart), "school_year": school_year, "min_cell": min_cell},
                 kernel_name="python3",
                 progress_bar=False,
                 cwd=work,
@@ -189,3 +203,27 @@ def render_annual(
     html_path.write_text(_html_document(body, title), encoding="utf-8")
     pdf_path = print_pdf(html_path, html_path.with_suffix(".pdf"), chromium=chromium) if pdf else None
     return ReportFiles(html=html_path, pdf=pdf_path)
+
+
+def render_scorecard(
+    db=None, *, mart=None, school_year: str, out: str | Path
+) -> tuple[Path, SupervisionScorecard]:
+    """Write the supervision scorecard of ``school_year`` to ``out`` (XLSX) from the published mart.
+
+    ``db`` and ``mart`` as in :func:`render_annual`: given a store, the mart beside it is published first
+    unless it is current.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The workbook written (suffix ``.xlsx``).
+    card : SupervisionScorecard
+        What it holds.
+    """
+    from psychanalytics import mart as mart_
+
+    if mart is None:
+        mart = mart_.publish_beside(db)
+    card = supervision_scorecard(mart, school_year=school_year)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    return write_scorecard(card, out), card

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -11,11 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import HTML
 
-from psychanalytics import plan, store, viz
-from psychanalytics.config import Settings
+from psychanalytics import plan, viz
 from psychanalytics.privacy import LeaderView, leader_view, marker_note
 from psychanalytics.screening._trends import STAGE_WORDS
-from psychanalytics.store import queries
 
 SECTIONS = (
     "一、总体情况",
@@ -33,6 +32,7 @@ FIGURE_WIDTH = 640
 MATRIX_ROWS = 22
 """Schools per compliance-matrix figure: a taller figure would not fit one page."""
 CHECK_ORDER = tuple(plan.CHECKS)
+_BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def _e(text: object) -> str:
@@ -80,7 +80,8 @@ class AnnualReport:
     """
 
     results: plan.PlanResults
-    read_at: dt.datetime
+    published_at: dt.datetime
+    data_as_of: str | None
     min_cell: int
     views: dict[str, LeaderView] = field(default_factory=dict)
     _plotly_sent: bool = False
@@ -124,7 +125,7 @@ class AnnualReport:
         return HTML(
             f"<h1>钟楼区中小学生心理健康服务工作<br>督导调研报告（{_e(self.year)}学年）</h1>"
             '<div class="cover"><div class="org">钟楼区未成年人成长指导中心　江苏理工学院基础教育心理健康教育中心</div>'
-            f'<div class="meta">初稿：由分析工作台依据台账数据自动生成，第五部分由撰写人填写。数据读取于 {self.read_at:%Y-%m-%d %H:%M}。</div></div>'
+            f'<div class="meta">初稿：由分析工作台依据台账数据自动生成，第五部分由撰写人填写。数据截至 {_e(self.data_as_of or "—")}，汇总数据发布于 {self.published_at.astimezone(_BEIJING):%Y-%m-%d %H:%M}（北京时间）。</div></div>'
             f'{banner}<p class="note">说明：本报告只含学校层面的汇总信息（学校、教师、班级、课时、月份、天数），不含任何学生个人信息。{_e(zh)}'
             "状态标记：✓ 已达成　↗ 按期可达　! 存在风险　✗ 未达成　– 无数据。学校按编号排列，不作排名。</p>"
         )
@@ -446,21 +447,52 @@ class AnnualReport:
         return HTML("".join(parts))
 
 
-def annual_report(db=None, *, school_year: str, min_cell: int | None = None) -> AnnualReport:
-    """Read the store once (read-only, :func:`psychanalytics.store.queries.plan_inputs`) and evaluate ``school_year``.
+def read_plan_results(mart=None, *, school_year: str) -> tuple[plan.PlanResults, dict]:
+    """The plan's results of ``school_year`` and the manifest of ``mart`` (default ``PSYCHANALYTICS_MART``).
 
-    The only place the report reaches data: when the published mart exists, this reads it instead.
+    The one read of leaders' reports: the published mart's ``plan_results_`` tables
+    (:func:`psychanalytics.mart.plan.plan_results`), never the row-level store.
     """
-    engine = store.connect_existing(db, read_only=True)
+    from psychanalytics.mart import MartNotFoundError, open_mart
+    from psychanalytics.mart.plan import plan_results
+
+    mart = mart if mart is not None else os.environ.get("PSYCHANALYTICS_MART")
+    if mart is None:
+        raise MartNotFoundError("no mart given and PSYCHANALYTICS_MART is not set (psychanalytics publish)")
+    reader = open_mart(mart)
     try:
-        inputs = queries.plan_inputs(engine)
+        return plan_results(reader, school_year=school_year), reader.manifest
     finally:
-        engine.dispose()
-    results = plan.evaluate(inputs, school_year=school_year)
+        if reader is not mart:
+            reader.close()
+
+
+def annual_report(mart=None, *, school_year: str, min_cell: int | None = None) -> AnnualReport:
+    """The report of ``school_year`` from the published mart (:func:`read_plan_results`).
+
+    Parameters
+    ----------
+    mart : str, Path or Mart, optional
+        A published mart (SQLite file or PostgreSQL URL of the reader role; default
+        ``PSYCHANALYTICS_MART``).
+    school_year : str
+        e.g. ``2024-2025``.
+    min_cell : int, optional
+        The small-cell threshold the report states (default: the one the mart was published under).
+
+    Raises
+    ------
+    ValueError
+        If the mart holds no results of ``school_year``.
+    psychanalytics.mart.MartNotFoundError
+        If ``mart`` is not a published mart.
+    """
+    results, manifest = read_plan_results(mart, school_year=school_year)
     return AnnualReport(
         results=results,
-        read_at=inputs.read_at,
-        min_cell=Settings.from_env().min_cell if min_cell is None else min_cell,
+        published_at=dt.datetime.fromisoformat(manifest["published_utc"]).replace(tzinfo=dt.UTC),
+        data_as_of=manifest["snapshot"]["data_as_of"],
+        min_cell=manifest["min_cell"] if min_cell is None else min_cell,
     )
 
 

@@ -15,6 +15,12 @@ def _cell(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _width(label: str, values: pd.Series) -> float:
+    """A column wide enough for its Chinese header and its text (two units per character), 10 to 60."""
+    longest = values.map(lambda v: len(str(v)) if isinstance(v, str) else 0).max() if len(values) else 0
+    return max(10, min(60, max(len(label), int(longest or 0)) * 2 + 2))
+
+
 def write_xlsx(report, path: str | Path, *, sheet: str = "干预效果 outcomes") -> Path:
     """Write a report's table to ``path`` (openpyxl): row 1 Chinese labels, row 2 English, data from row 3.
 
@@ -73,12 +79,12 @@ def write_xlsx(report, path: str | Path, *, sheet: str = "干预效果 outcomes"
         ws.append([_cell(value) for value in row])
     for i, column in enumerate(table.columns, start=1):
         letter = get_column_letter(i)
-        ws.column_dimensions[letter].width = max(10, min(40, len(report.labels[column][0]) * 2 + 2))
+        ws.column_dimensions[letter].width = _width(report.labels[column][0], table[column])
         if pd.api.types.is_float_dtype(table[column]):
             style = "0.000" if column == "p" or column.startswith("p_") else "0.00"
             for (cell,) in ws.iter_rows(min_row=3, min_col=i, max_col=i):
                 cell.number_format = style
-        for cell in (ws.cell(1, i), ws.cell(2, i)):
+        for (cell,) in ws.iter_rows(min_row=1, min_col=i, max_col=i):
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "B3"
     notes = wb.create_sheet("说明 notes")
