@@ -41,6 +41,7 @@ from psychanalytics.reports._annual import (
     stylesheet,
 )
 from psychanalytics.reports._outcomes import intervention_outcomes, pretest_reliabilities
+from psychanalytics.reports._pdf_text import searchable_text
 from psychanalytics.reports._scorecard import SupervisionScorecard, supervision_scorecard, write_scorecard
 from psychanalytics.reports._xlsx import write_xlsx
 
@@ -59,6 +60,7 @@ __all__ = [
     "print_pdf",
     "render_annual",
     "render_scorecard",
+    "searchable_text",
     "stylesheet",
     "supervision_scorecard",
     "write_scorecard",
@@ -103,6 +105,8 @@ def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = CHROMIUM, time
 
     Chromium is given time for the page's scripts (plotly draws the charts) before it prints
     (``--virtual-time-budget``); its own header and footer are off, the page numbers come from the CSS.
+    The text layer is then made searchable (:func:`searchable_text`: 心理, not the radical ⼼ that shares
+    its glyph).
     """
     if not Path(chromium).exists():
         raise ReportError(f"Chromium not found at {chromium}: install Debian's chromium (make system-deps)")
@@ -127,6 +131,7 @@ def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = CHROMIUM, time
         raise ReportError(
             f"Chromium did not print {html_path} (exit {done.returncode}): {done.stderr[-2000:]}"
         )
+    searchable_text(pdf_path)
     return pdf_path
 
 
