@@ -16,6 +16,7 @@ import pytest
 
 from psychanalytics import mart, plan, reports, store
 from psychanalytics.privacy import LeaderView
+from psychanalytics.privacy.shapes import looks_personal
 from psychanalytics.store import queries
 
 YEAR = "2024-2025"
@@ -75,6 +76,7 @@ def test_pdf_text_reads_as_ideographs_not_radicals(rendered):
     raw = "".join(page.extract_text() for page in pypdf.PdfReader(rendered["pdf"]).pages)
     assert not [c for c in raw if "\u2e80" <= c <= "\u2fdf"]
     assert "中小学生心理健康服务工作" in raw and "成长指导中心" in raw
+    assert not looks_personal(raw)
 
 
 @pytest.mark.browser
@@ -94,6 +96,7 @@ def test_html_is_one_self_contained_file(rendered):
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # no external script, sheet or image
     assert "Plotly.newPlot" in page and page.count("plotly.js v") >= 1
     assert "Traceback" not in markup and "Error" not in markup
+    assert not looks_personal(markup)  # nothing shaped like a 学籍号, an ID card, a phone or an address
     assert "report (HTML)" in rendered["stdout"] and "report (PDF)" in rendered["stdout"]
     for heading in reports.SECTIONS:
         assert heading in page
@@ -173,6 +176,7 @@ def test_the_scorecard_command_writes_every_schools_five_checks(demo_db, demo_ma
         passing = int((theirs.xs(zh, level="name_zh") == "达标").sum())
         assert f"{zh}：达标 {passing}，" in done.stdout
     assert "scorecard (XLSX)" in done.stdout
+    assert not looks_personal(" ".join(str(cell) for row in rows for cell in row if cell is not None))
 
 
 def test_the_scorecard_command_names_a_missing_mart(tmp_path, capsys):
