@@ -678,6 +678,8 @@ def test_beyond_loopback_the_pages_ask_for_a_token(demo_mart):
             except requests.ConnectionError:
                 time.sleep(0.5)
         with_token = requests.get(url + f"/?token={token}", timeout=60)
+        static_anonymous = requests.get(url + "/page/overview", timeout=60, allow_redirects=False)
+        static = requests.get(url + f"/page/overview?token={token}", timeout=180)
         page = requests.get(url + f"/voila/render/overview.ipynb?token={token}", timeout=180)
         voila = [p for p in _descendants(process.pid) if b"_voila_app" in _cmdline(p)]
         command_lines = b" ".join(_cmdline(p) for p in voila)
@@ -687,6 +689,8 @@ def test_beyond_loopback_the_pages_ask_for_a_token(demo_mart):
     assert anonymous.status_code in (302, 403) and "钟楼区" not in anonymous.text
     assert with_token.status_code == 200 and "钟楼区学生心理健康数据看板" in with_token.text
     assert page.status_code == 200
+    assert static_anonymous.status_code in (302, 403) and "钟楼区" not in static_anonymous.text
+    assert static.status_code == 200 and "Plotly.newPlot" in static.text
     assert f"?token={token}" in output  # printed once, for the operator to hand to leaders
     assert voila and token.encode() not in command_lines  # never in the process list
 
