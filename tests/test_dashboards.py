@@ -295,7 +295,7 @@ def test_serve_refuses_a_missing_store_and_creates_nothing(tmp_path, capsys):
 def test_landing_page_links_every_dashboard_and_nothing_else():
     page = dashboards.landing_html(base_url="/")
     links = re.findall(r'href="([^"]+)"', page)
-    assert links == [f"/voila/render/{p.notebook}.ipynb" for p in dashboards.PAGES]
+    assert links == [f"/page/{p.notebook}" for p in dashboards.PAGES]  # the static views
     for p in dashboards.PAGES:
         assert p.title_zh in page and p.about_zh in page
     assert "http" not in page and "<script" not in page
@@ -323,7 +323,8 @@ def _free_port() -> int:
 
 
 class _Served(str):
-    """The server's URL, with its ``process`` (the ``psychanalytics serve`` process group leader)."""
+    """The server's URL, with its ``process`` (the ``psychanalytics serve`` process group leader), the store
+    ``db`` it was given and the ``mart`` it published beside it."""
 
 
 @pytest.fixture(scope="module")
@@ -356,7 +357,7 @@ def server(demo_db, tmp_path_factory):
                 pytest.fail("Voila did not answer within 120 s")
             time.sleep(0.5)
         served = _Served(url)
-        served.process = process
+        served.process, served.db, served.mart = process, db, db.with_name("demo-mart.sqlite")
         yield served
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -412,7 +413,7 @@ def test_landing_page_in_headless_chromium(server, chromium):
         body = page.inner_text("body")
     finally:
         page.close()
-    assert links == [f"/voila/render/{p.notebook}.ipynb" for p in dashboards.PAGES]
+    assert links == [f"/page/{p.notebook}" for p in dashboards.PAGES]
     assert all(p.title_zh in body for p in dashboards.PAGES) and "overview.py" not in body
     assert page.external == []
 
@@ -677,6 +678,8 @@ def test_beyond_loopback_the_pages_ask_for_a_token(demo_mart):
             except requests.ConnectionError:
                 time.sleep(0.5)
         with_token = requests.get(url + f"/?token={token}", timeout=60)
+        static_anonymous = requests.get(url + "/page/overview", timeout=60, allow_redirects=False)
+        static = requests.get(url + f"/page/overview?token={token}", timeout=180)
         page = requests.get(url + f"/voila/render/overview.ipynb?token={token}", timeout=180)
         voila = [p for p in _descendants(process.pid) if b"_voila_app" in _cmdline(p)]
         command_lines = b" ".join(_cmdline(p) for p in voila)
@@ -686,5 +689,91 @@ def test_beyond_loopback_the_pages_ask_for_a_token(demo_mart):
     assert anonymous.status_code in (302, 403) and "钟楼区" not in anonymous.text
     assert with_token.status_code == 200 and "钟楼区学生心理健康数据看板" in with_token.text
     assert page.status_code == 200
+    assert static_anonymous.status_code in (302, 403) and "钟楼区" not in static_anonymous.text
+    assert static.status_code == 200 and "Plotly.newPlot" in static.text
     assert f"?token={token}" in output  # printed once, for the operator to hand to leaders
     assert voila and token.encode() not in command_lines  # never in the process list
+
+
+# --- the static views (DESIGN.md, decision 95) ----------------------------------------------------
+
+
+def test_the_static_view_draws_a_pages_widgets_and_refuses_any_other(demo_mart):
+    page = dashboards.build_screening(demo_mart)
+    document = dashboards.static_html(
+        page, title="心理普测", live_url="../voila/render/screening.ipynb", plotly_js="plotly.min.js"
+    )
+    assert document.count("Plotly.newPlot") == len(_figures(page))
+    assert document.count("<select disabled>") == len(page.filters)
+    for control in page.filters:  # each filter shows what the live page first shows
+        assert f"<option selected>{control.label}</option>" in document
+    assert document.count('href="../voila/render/screening.ipynb"') == 1
+    assert "调整筛选（启动交互页面）" in document and '<script src="plotly.min.js">' in document
+    page.children = (*page.children, widgets.IntSlider())
+    with pytest.raises(dashboards.StaticViewError, match="IntSlider"):
+        dashboards.static_html(page, title="x", live_url="x", plotly_js="x")
+
+
+DRAWN_ALL = (
+    "() => { const p = [...document.querySelectorAll('.js-plotly-plot')]; return p.length > 0 && "
+    "p.every(d => d.data && d.querySelector('.main-svg')) && "
+    "p.some(d => d.data.some(t => (t.y || t.x || []).some(v => v !== null))) }"
+)
+"""Every chart on the page drawn by plotly.js, and at least one with a number in it."""
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("dashboard", dashboards.PAGES, ids=[p.notebook for p in dashboards.PAGES])
+def test_static_view_renders_offline_in_chinese(server, chromium, dashboard):
+    started = requests.get(f"{server}/page/{dashboard.notebook}", timeout=180)  # drawn, or waits for it
+    assert started.status_code == 200 and "Plotly.newPlot" in started.text
+    page = _open(chromium, f"{server}/page/{dashboard.notebook}", server)
+    try:
+        page.wait_for_function(DRAWN_ALL, timeout=60_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"static-{dashboard.notebook}.png")
+        body, content = page.inner_text("body"), page.content()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        selects = page.eval_on_selector_all("select", "s => s.map(x => [x.disabled, x.value])")
+        links = page.eval_on_selector_all("a.live", "a => a.map(x => x.href)")
+    finally:
+        page.close()
+    assert dashboard.title_zh in body and "演示数据" in body and "怎么看" in body and "数据快照" in body
+    assert not looks_personal(body) and "Traceback" not in content
+    assert "application/vnd.jupyter.widget-view+json" not in content  # no widget needing a kernel
+    assert overflow <= 0, f"{dashboard.notebook}: {overflow} px wider than a 1366 px screen"
+    assert page.external == []  # plotly.js from our server; nothing from a CDN or any other host
+    assert all(disabled and value for disabled, value in selects)
+    assert links == ([f"{server}/voila/render/{dashboard.notebook}.ipynb"] if selects else [])
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_filter_link_opens_the_live_page(server, chromium):
+    page = _open(chromium, f"{server}/page/crisis", server)
+    try:
+        page.wait_for_function(DRAWN_ALL, timeout=60_000)
+        page.click("text=调整筛选（启动交互页面）")
+        page.wait_for_url(f"{server}/voila/render/crisis.ipynb", timeout=60_000)
+        page.wait_for_function(FIGURES_DRAWN, timeout=180_000)
+        live = page.locator("select").first
+        assert live.is_enabled()  # a real filter now, served by a kernel
+        assert "危机预警" in page.inner_text("body")
+    finally:
+        page.close()
+    assert page.external == []
+
+
+@pytest.mark.slow
+def test_a_republished_mart_is_drawn_again(server):
+    def published() -> str:
+        text = requests.get(f"{server}/page/overview", timeout=180).text
+        return re.search(r"发布于 ([0-9: -]+)（UTC）", text).group(1)
+
+    before = published()
+    time.sleep(1.1)  # the manifest's time is to the second
+    mart.publish(server.db, server.mart)  # moved into place: a new file, as every publication
+    after = published()
+    assert after != before
+    assert after == mart.open_mart(server.mart).manifest["published_utc"].replace("T", " ")

@@ -53,6 +53,7 @@ import psychanalytics
 from psychanalytics import instruments, store, viz
 from psychanalytics import mart as mart_
 from psychanalytics.dashboards._page import LeaderPage, chart, chart_row, english, figure_widget, leader_page
+from psychanalytics.dashboards._static import StaticViewError, static_html
 from psychanalytics.mart import Mart
 from psychanalytics.mart.overview import HIGH_RISK_BAND, OVERVIEW_INSTRUMENT, OVERVIEW_SCALE
 from psychanalytics.privacy import shown_text
@@ -72,6 +73,8 @@ __all__ = [
     "figure_widget",
     "landing_html",
     "serve",
+    "static_html",
+    "StaticViewError",
 ]
 
 
@@ -131,6 +134,10 @@ PAGES = (
     ),
 )
 """The six leader dashboards in landing-page order (one home for their names and descriptions)."""
+
+PAGE_ROUTE = "page"
+"""A page's static view is at ``<base_url>page/<notebook>`` (where the landing page links); its live page,
+where the filters work, at ``<base_url>voila/render/<notebook>.ipynb`` (DESIGN.md, decision 95)."""
 
 OVERVIEW_TITLE = "钟楼区学生心理健康总览"
 OVERVIEW_RISK = ("抑郁风险", "depression risk")
@@ -313,7 +320,7 @@ def landing_html(*, base_url: str = "/") -> str:
     True
     """
     cards = "".join(
-        f'<a class="card" href="{base_url}voila/render/{page.notebook}.ipynb">'
+        f'<a class="card" href="{base_url}{PAGE_ROUTE}/{page.notebook}">'
         f"<h2>{html.escape(page.title_zh)} <small>{html.escape(page.title_en)}</small></h2>"
         f"<p>{html.escape(page.about_zh)}</p><p class=en>{html.escape(page.about_en)}</p></a>"
         for page in PAGES
