@@ -138,6 +138,19 @@ def _write_csv(
     return path
 
 
+def _write_xlsx(path: Path, sheet: str, header: list[str], rows: list[list]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
 def _school_names(f: dict) -> pd.Series:
     return f["schools"].set_index("school_id")["name"]
 
@@ -176,37 +189,28 @@ def mht_gbk(f: dict, out: Path) -> Path:
 
 def roster_xlsx(f: dict, out: Path) -> Path:
     """XLSX roster: 学籍号 as text, 学生姓名, 出生年份, 届, 班级名称."""
-    from openpyxl import Workbook
-
     school = _school_names(f)
     enrol = f["enrol"][
         (f["enrol"]["school_year"] == "2025-2026") & f["enrol"]["school_id"].isin(["SYN001", "SYN006"])
     ]
     rows = enrol.join(f["people"], on="pid").sort_values(["school_id", "grade", "class_no", "student_number"])
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "学生名册"
-    ws.append(
-        ["学籍号", "学生姓名", "性别", "出生年份", "届", "学校名称", "年级", "班级名称", "住校", "学年"]
-    )
-    for r in rows.itertuples():
-        ws.append(
-            [
-                r.student_number,
-                r.name,
-                _GENDER[r.gender],
-                int(r.birth_year),
-                f"{graduation_class('2025-2026', r.grade)}届",
-                school[r.school_id],
-                _grade_text(r.grade),
-                f"{r.class_no}班",
-                _YES_NO[bool(r.boarder)],
-                "2025-2026",
-            ]
-        )
-    path = out / "roster_2025-2026.xlsx"
-    wb.save(path)
-    return path
+    header = ["学籍号", "学生姓名", "性别", "出生年份", "届", "学校名称", "年级", "班级名称", "住校", "学年"]
+    body = [
+        [
+            r.student_number,
+            r.name,
+            _GENDER[r.gender],
+            int(r.birth_year),
+            f"{graduation_class('2025-2026', r.grade)}届",
+            school[r.school_id],
+            _grade_text(r.grade),
+            f"{r.class_no}班",
+            _YES_NO[bool(r.boarder)],
+            "2025-2026",
+        ]
+        for r in rows.itertuples()
+    ]
+    return _write_xlsx(out / "roster_2025-2026.xlsx", "学生名册", header, body)
 
 
 def mht_summary(f: dict, out: Path) -> Path:
@@ -377,7 +381,7 @@ def other_kinds(f: dict, out: Path) -> list[Path]:
 
 
 def _count(value):
-    """A count or an amount as a spreadsheet cell: a whole number, or empty."""
+    """A count as a spreadsheet cell: a whole number, or empty."""
     return None if pd.isna(value) else int(value)
 
 
@@ -391,12 +395,8 @@ def _lesson_row(r, school: pd.Series) -> list:
 
 
 def _funding_row(r, school: pd.Series) -> list:
-    return [
-        school[r.school_id],
-        r.school_year,
-        r.budget_yuan,
-        None if pd.isna(r.spent_yuan) else r.spent_yuan,
-    ]
+    spent = None if pd.isna(r.spent_yuan) else r.spent_yuan
+    return [school[r.school_id], r.school_year, r.budget_yuan, spent]
 
 
 def _school_stats_row(r, school: pd.Series) -> list:
@@ -409,19 +409,6 @@ def _school_stats_row(r, school: pd.Series) -> list:
 def _session_row(r, school: pd.Series) -> list:
     student = [r.session_id, r.student_number, r.name, school[r.school_id]]
     return [*student, r.held_on, _COUNSELLING_KINDS[r.kind], _count(r.minutes)]
-
-
-def _write_xlsx(path: Path, sheet: str, header: list[str], rows: list[list]) -> Path:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 def ledgers(f: dict, out: Path, school_years: tuple[str, ...]) -> list[Path]:
