@@ -485,7 +485,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     imp.add_argument(
-        "kind", metavar="KIND", help="screening, roster, staff, rooms, activities, interventions, crisis"
+        "kind",
+        metavar="KIND",
+        help="screening, roster, staff, rooms, activities, interventions, crisis, "
+        "lessons, funding, school_stats, counselling",
     )
     imp.add_argument("file", metavar="FILE", help="CSV (UTF-8, UTF-8-BOM, GBK/GB18030) or XLSX file")
     _add_db(imp)

@@ -254,3 +254,41 @@ YES_NO = p.boolean
 
 def bool_field(name: str, doc: str, required: bool = True) -> Field:
     return Field(name, YES_NO, required=required, doc=f"{doc}: 是/否")
+
+
+# --- kinds of one row per school and school year ------------------------------------------
+
+
+def _build_ledger(table: sa.Table, columns: Columns, context: Context) -> list[Write]:
+    """``table``'s row of each line: every column from the field of its name (``school_id`` from ``school``)."""
+    rows = {c.name: columns.get("school" if c.name == "school_id" else c.name) for c in table.c}
+    if "batch_id" in table.c:
+        rows["batch_id"] = context.batch_id
+    return [(table, rows, "fill")]
+
+
+def school_year_ledger(
+    name: str,
+    title: str,
+    table: sa.Table,
+    fields: tuple[Field, ...],
+    *,
+    key: tuple[str, ...] = ("school", "school_year"),
+    checks: tuple[Check, ...] = (),
+) -> Kind:
+    """A kind filling ``table`` with one row per line of a school's yearly ledger (台账).
+
+    The line names its school (required) and its 学年 (or ``--school-year``); ``fields`` are named as
+    ``table``'s columns, which are written as read (a blank cell never erases a stored value).
+    """
+    return Kind(
+        name=name,
+        title=title,
+        fields=(Field("school", clean_text, required=True, doc=SCHOOL.doc), SCHOOL_YEAR, *fields),
+        key=key,
+        build=partial(_build_ledger, table),
+        checks=(check_school_year, check_school, *checks),
+        needs_school_year=True,
+        records=(table.name,),
+        compared=(table.name,),
+    )

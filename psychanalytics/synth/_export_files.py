@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from psychanalytics import instruments
+from psychanalytics._rules import school_years_of
 from psychanalytics.store import schema
 
 _GRADE_NAMES = {7: "初一", 8: "初二", 9: "初三", 10: "高一", 11: "高二", 12: "高三"}
@@ -58,6 +60,18 @@ _INTERVENTIONS_HEADER = (
     " 前测 后测 前测日期 后测日期"
 ).split()
 _CRISIS_HEADER = "个案编号 学籍号 姓名 学校 来源 严重程度 预警等级 普测批次 序号 阶段 层级 时间".split()
+_LESSONS_HEADER = "学校 学年 学期 年级 计划课时 实际课时 使用区本教材".split()
+_FUNDING_HEADER = "学校 学年 经费预算（元） 实际支出（元）".split()
+_SCHOOL_STATS_HEADER = (
+    "学校 学年 在校生数 班级数 住校生数 心理健康教育领导小组 专题会次数 三年规划 市特色校 全体教师数 导师数"
+    " 设有心理委员的班级数"
+).split()
+_COUNSELLING_HEADER = "记录编号 学籍号 姓名 学校 辅导日期 辅导类型 时长（分钟）".split()
+_STATS_COLUMNS = tuple(c.name for c in schema.school_year_stats.c)[2:]
+"""The columns of ``school_year_stats`` after its key, in the order of :data:`_SCHOOL_STATS_HEADER`."""
+_STATS_FLAGS = {c for c in _STATS_COLUMNS if isinstance(schema.school_year_stats.c[c].type, sa.Boolean)}
+_TERMS = {1: "第一学期", 2: "第二学期"}
+_COUNSELLING_KINDS = {"individual": "个别辅导", "group": "团体辅导", "referral": "转介"}
 
 # (data row, column, value written over the sheet's, the reason the importer must give)
 _PHQ9_ERRORS = (
@@ -124,6 +138,19 @@ def _write_csv(
     return path
 
 
+def _write_xlsx(path: Path, sheet: str, header: list[str], rows: list[list]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
 def _school_names(f: dict) -> pd.Series:
     return f["schools"].set_index("school_id")["name"]
 
@@ -162,37 +189,28 @@ def mht_gbk(f: dict, out: Path) -> Path:
 
 def roster_xlsx(f: dict, out: Path) -> Path:
     """XLSX roster: 学籍号 as text, 学生姓名, 出生年份, 届, 班级名称."""
-    from openpyxl import Workbook
-
     school = _school_names(f)
     enrol = f["enrol"][
         (f["enrol"]["school_year"] == "2025-2026") & f["enrol"]["school_id"].isin(["SYN001", "SYN006"])
     ]
     rows = enrol.join(f["people"], on="pid").sort_values(["school_id", "grade", "class_no", "student_number"])
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "学生名册"
-    ws.append(
-        ["学籍号", "学生姓名", "性别", "出生年份", "届", "学校名称", "年级", "班级名称", "住校", "学年"]
-    )
-    for r in rows.itertuples():
-        ws.append(
-            [
-                r.student_number,
-                r.name,
-                _GENDER[r.gender],
-                int(r.birth_year),
-                f"{graduation_class('2025-2026', r.grade)}届",
-                school[r.school_id],
-                _grade_text(r.grade),
-                f"{r.class_no}班",
-                _YES_NO[bool(r.boarder)],
-                "2025-2026",
-            ]
-        )
-    path = out / "roster_2025-2026.xlsx"
-    wb.save(path)
-    return path
+    header = ["学籍号", "学生姓名", "性别", "出生年份", "届", "学校名称", "年级", "班级名称", "住校", "学年"]
+    body = [
+        [
+            r.student_number,
+            r.name,
+            _GENDER[r.gender],
+            int(r.birth_year),
+            f"{graduation_class('2025-2026', r.grade)}届",
+            school[r.school_id],
+            _grade_text(r.grade),
+            f"{r.class_no}班",
+            _YES_NO[bool(r.boarder)],
+            "2025-2026",
+        ]
+        for r in rows.itertuples()
+    ]
+    return _write_xlsx(out / "roster_2025-2026.xlsx", "学生名册", header, body)
 
 
 def mht_summary(f: dict, out: Path) -> Path:
@@ -360,3 +378,63 @@ def other_kinds(f: dict, out: Path) -> list[Path]:
         _write_csv(out / name, header, [row(r, school) for r in frame.itertuples()], encoding="utf-8")
         for name, header, frame, row in files
     ]
+
+
+def _count(value):
+    """A count as a spreadsheet cell: a whole number, or empty."""
+    return None if pd.isna(value) else int(value)
+
+
+def _cell_bool(value):
+    return _opt_bool(value) or None
+
+
+def _lesson_row(r, school: pd.Series) -> list:
+    row = [school[r.school_id], r.school_year, _TERMS[r.term], _grade_text(r.grade)]
+    return [*row, r.lessons_planned, r.lessons_delivered, _cell_bool(r.uses_district_materials)]
+
+
+def _funding_row(r, school: pd.Series) -> list:
+    spent = None if pd.isna(r.spent_yuan) else r.spent_yuan
+    return [school[r.school_id], r.school_year, r.budget_yuan, spent]
+
+
+def _school_stats_row(r, school: pd.Series) -> list:
+    cells = [
+        _cell_bool(getattr(r, c)) if c in _STATS_FLAGS else _count(getattr(r, c)) for c in _STATS_COLUMNS
+    ]
+    return [school[r.school_id], r.school_year, *cells]
+
+
+def _session_row(r, school: pd.Series) -> list:
+    student = [r.session_id, r.student_number, r.name, school[r.school_id]]
+    return [*student, r.held_on, _COUNSELLING_KINDS[r.kind], _count(r.minutes)]
+
+
+def ledgers(f: dict, out: Path, school_years: tuple[str, ...]) -> list[Path]:
+    """XLSX ledgers (台账) with Chinese headers, as schools send them, of the ``school_years`` given:
+    心理健康课课时, 经费, 学校年度情况 and 心理辅导记录 (学籍号 and 姓名 from the population)."""
+    school = _school_names(f)
+    sessions = f["counselling"].join(f["people"], on="pid")
+    files = (
+        ("lessons", "心理健康课课时台账", _LESSONS_HEADER, f["lessons"], _lesson_row),
+        ("funding", "经费", _FUNDING_HEADER, f["funding"], _funding_row),
+        ("school_stats", "学校年度情况", _SCHOOL_STATS_HEADER, f["school_stats"], _school_stats_row),
+        ("counselling", "心理辅导记录", _COUNSELLING_HEADER, sessions, _session_row),
+    )
+    years = "_".join(school_years)
+    return [
+        _write_xlsx(
+            out / f"{name}_{years}.xlsx",
+            sheet,
+            header,
+            [row(r, school) for r in _of_years(frame, school_years).itertuples()],
+        )
+        for name, sheet, header, frame, row in files
+    ]
+
+
+def _of_years(frame: pd.DataFrame, school_years: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``school_years``: by their 学年, or by the school year of their date."""
+    years = frame["school_year"] if "school_year" in frame else school_years_of(frame["held_on"])
+    return frame[years.isin(school_years).to_numpy()]

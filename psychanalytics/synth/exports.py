@@ -16,9 +16,13 @@ file                                    shape
 ``mht_summary_2024-autumn.csv``         UTF-8 with BOM, summary only: 总分 and dimension columns
 ``phq9_2025-autumn_errors.csv``         UTF-8, ``Q1`` headers, one deliberate error per marked line
                                         (listed in ``phq9_2025-autumn_errors.expected.json``)
-``staff.csv`` ``rooms.csv``             UTF-8 with Chinese headers, one file per remaining kind
+``staff.csv`` ``rooms.csv``             UTF-8 with Chinese headers, one file per kind
 ``activities.csv``
 ``interventions.csv`` ``crisis.csv``
+``lessons_2025-2026.xlsx``              XLSX ledgers (台账) with Chinese headers, as schools send them:
+``funding_2025-2026.xlsx``              心理健康课课时 (学期 as 第一学期, 年级 as 初一), 经费（元）,
+``school_stats_2025-2026.xlsx``         学校年度情况 and 心理辅导记录 (学籍号, 姓名, 辅导日期 as date
+``counselling_2025-2026.xlsx``          cells); :func:`write_ledgers` writes them for any school years
 ======================================  =============================================================
 
 Run ``python -m psychanalytics.synth.exports data/samples`` to rewrite them.
@@ -39,7 +43,14 @@ from psychanalytics.synth import _export_files, population
 from psychanalytics.synth._build import build_demo
 from psychanalytics.synth._population import DEMO_KEY
 
-__all__ = ["SEED", "STUDENTS", "import_error_sample", "write_error_sample", "write_samples"]
+__all__ = [
+    "SEED",
+    "STUDENTS",
+    "import_error_sample",
+    "write_error_sample",
+    "write_ledgers",
+    "write_samples",
+]
 
 SEED = 7
 STUDENTS = 3_000
@@ -77,6 +88,12 @@ def _frames(engine: sa.Engine) -> dict[str, pd.DataFrame]:
         schema.crisis_case,
         schema.crisis_event,
     )
+    cd, fu, stats, cs = (
+        schema.course_delivery,
+        schema.funding,
+        schema.school_year_stats,
+        schema.counselling_session,
+    )
     return {
         **_screening_frames(engine),
         "scores": store.read_frame(
@@ -100,6 +117,12 @@ def _frames(engine: sa.Engine) -> dict[str, pd.DataFrame]:
             .join_from(iv, p, iv.c.intervention_id == p.c.intervention_id)
             .order_by(iv.c.intervention_id, p.c.pid),
         ),
+        "lessons": store.read_frame(
+            engine, sa.select(schema.course_delivery).order_by(*cd.primary_key.columns)
+        ),
+        "funding": store.read_frame(engine, sa.select(schema.funding).order_by(*fu.primary_key.columns)),
+        "school_stats": store.read_frame(engine, sa.select(stats).order_by(*stats.primary_key.columns)),
+        "counselling": store.read_frame(engine, sa.select(cs).order_by(cs.c.held_on, cs.c.session_id)),
         "crisis": store.read_frame(
             engine,
             sa.select(case, event.c.seq, event.c.stage, event.c.level, event.c.occurred_at)
@@ -132,7 +155,31 @@ def write_samples(
     written = [key, _export_files.mht_gbk(frames, out), _export_files.roster_xlsx(frames, out)]
     written += [_export_files.mht_summary(frames, out), *_export_files.phq9_errors(frames, out)]
     written += _export_files.other_kinds(frames, out)
+    written += _export_files.ledgers(frames, out, ("2025-2026",))
     return written
+
+
+def write_ledgers(
+    directory: str | Path,
+    *,
+    db: str | Path,
+    school_years: tuple[str, ...],
+    seed: int = SEED,
+    students: int = STUDENTS,
+) -> list[Path]:
+    """Write the demo district's XLSX ledgers (台账) of ``school_years`` into ``directory``; return their paths.
+
+    One file per ledger kind — ``lessons``, ``funding``, ``school_stats``, ``counselling`` — as schools
+    send them, read from ``db``, an existing demo database built with ``seed`` and ``students`` (read
+    only). ``write_samples`` writes those of 2025-2026; a test writes every year to rebuild the plan's
+    inputs through ``psychanalytics import``.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    engine = store.connect(db, read_only=True)
+    frames = {**_frames(engine), "people": _people(seed, students)}
+    engine.dispose()
+    return _export_files.ledgers(frames, out, school_years)
 
 
 def write_error_sample(engine: sa.Engine, directory: str | Path, *, seed: int, students: int) -> Path:
